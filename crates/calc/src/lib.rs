@@ -1,0 +1,1 @@
+//! santei-calc (work in progress)

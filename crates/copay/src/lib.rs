@@ -1,0 +1,1 @@
+//! santei-copay (work in progress)

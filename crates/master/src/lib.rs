@@ -1,0 +1,1 @@
+//! santei-master (work in progress)

@@ -1,0 +1,1 @@
+//! santei-uke (work in progress)
