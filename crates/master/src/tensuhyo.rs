@@ -1,0 +1,1 @@
+//! 電子点数表 (placeholder; see the tensuhyo worktree).
