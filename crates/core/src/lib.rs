@@ -9,6 +9,7 @@
 pub mod date;
 pub mod error;
 pub mod money;
+pub mod shared;
 pub mod sjis;
 
 pub use error::InputError;
