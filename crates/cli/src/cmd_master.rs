@@ -85,8 +85,9 @@ pub fn run(a: MasterArgs) -> R {
         MasterCmd::Show { code, date, json } => {
             let date = parse_date(date.as_deref())?;
             let st = Store::open(&dir)?;
-            match st.get(&code, date) {
-                Some(e) => {
+            match st.get_owned(&code, date) {
+                Some(owned) => {
+                    let e = owned.as_entry();
                     if json {
                         println!("{}", serde_json::to_string_pretty(&entry_json(&st, e))?);
                     } else {

@@ -4,6 +4,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cmd_bench;
+mod cmd_demo;
 mod cmd_master;
 
 #[derive(Parser)]
@@ -16,13 +18,25 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// 共通算定マスタ: import SSK masters and query codes by date.
+    /// Run the main job on the built-in sample data (no network, no ../shared needed).
+    Demo(cmd_demo::DemoArgs),
     Master(cmd_master::MasterArgs),
+    /// Performance benchmarks (figures recorded in BENCHMARKS.md).
+    Bench(cmd_bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools when output is piped into `head`: stop quietly on SIGPIPE
+    // instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Cmd::Demo(a) => cmd_demo::run(a),
         Cmd::Master(a) => cmd_master::run(a),
+        Cmd::Bench(a) => cmd_bench::run(a),
     };
     match result {
         Ok(code) => code,

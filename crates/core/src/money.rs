@@ -26,3 +26,26 @@ mod tests {
         assert_eq!(parse_decimal("12.3.4"), Some(Err(())));
     }
 }
+
+/// Serde adapter storing a [`Decimal`] as its 16-byte binary form (fast in binary snapshots).
+pub mod serde_bin {
+    use super::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            d.to_string().serialize(s)
+        } else {
+            d.serialize().serialize(s)
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            s.parse().map_err(serde::de::Error::custom)
+        } else {
+            let b = <[u8; 16]>::deserialize(d)?;
+            Ok(Decimal::deserialize(b))
+        }
+    }
+}

@@ -91,12 +91,13 @@ pub fn code_of(layout: &Layout, row: &StringRecord, ctx: &RowCtx) -> Result<Stri
     Ok(code)
 }
 
+/// Non-empty fields of `row` over `base`. The result has the longer of the two widths, so a
+/// 42-column 医薬品 diff (from y_20240906) can fill 項番41/42 of a 40-column version.
 fn overlay(base: &StringRecord, row: &StringRecord) -> StringRecord {
-    base.iter()
-        .enumerate()
-        .map(|(i, old)| match row.get(i) {
+    (0..base.len().max(row.len()))
+        .map(|i| match row.get(i) {
             Some(new) if !new.is_empty() => new,
-            _ => old,
+            _ => base.get(i).unwrap_or(""),
         })
         .collect()
 }

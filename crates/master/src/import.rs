@@ -17,26 +17,34 @@ use std::path::PathBuf;
 pub type Progress<'a> = &'a dyn Fn(usize, usize, &str);
 
 /// Parse a file's bytes into CSV rows, checking encoding and quoting. Errors name the line.
-pub fn rows(name: &str, bytes: &[u8]) -> Result<Vec<StringRecord>, InputError> {
+/// Each row with its 1-based line number. (Line numbers are computed from byte offsets: the csv
+/// crate's own line counter does not count CRLF line ends the way editors do.)
+pub fn rows(name: &str, bytes: &[u8]) -> Result<Vec<(u64, StringRecord)>, InputError> {
     let text = santei_core::sjis::decode(bytes, name)?;
+    let newlines: Vec<usize> = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+    // A record "starts" at the \n of a CRLF pair, so a newline at the start byte counts.
+    let line_at = |byte: u64| newlines.partition_point(|&nl| (nl as u64) <= byte) as u64 + 1;
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut out = Vec::new();
-    for (i, r) in rdr.records().enumerate() {
-        let r = r.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 1);
-            InputError::new("E_CSV", name, format!("CSVとして読めません: {e}"), format!("malformed CSV: {e}")).at_line(line)
-        })?;
+    let mut r = StringRecord::new();
+    loop {
+        let start = rdr.position().byte();
+        match rdr.read_record(&mut r) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| line_at(p.byte())).unwrap_or_else(|| line_at(start));
+                return Err(InputError::new("E_CSV", name, format!("CSVとして読めません: {e}"), format!("malformed CSV: {e}")).at_line(line));
+            }
+        }
         // A blank line (e.g. a trailing newline pair) is ignored.
         if r.len() == 1 && r.get(0).is_some_and(str::is_empty) {
             continue;
         }
-        out.push(r);
+        let at = r.position().map(|p| p.byte()).unwrap_or(start);
+        out.push((line_at(at), r.clone()));
     }
     Ok(out)
-}
-
-fn line_of(r: &StringRecord, i: usize) -> u64 {
-    r.position().map(|p| p.line()).unwrap_or(i as u64 + 1)
 }
 
 fn change_of(r: &StringRecord, name: &str, line: u64) -> Result<u8, InputError> {
@@ -61,7 +69,7 @@ fn change_of(r: &StringRecord, name: &str, line: u64) -> Result<u8, InputError> 
 struct Parsed {
     file: InputFile,
     kind: FileKind,
-    rows: Vec<StringRecord>,
+    rows: Vec<(u64, StringRecord)>,
     sparse: bool,
 }
 
@@ -100,11 +108,11 @@ pub fn build_files(files: Vec<InputFile>, progress: Option<Progress>) -> Result<
             Ok(FileKind::Tensuhyo(_)) => Vec::new(), // parsed by the tensuhyo reader
             _ => rows(&file.name, &file.bytes)?,
         };
-        let kind = classify(&file.name, rs.first())?;
+        let kind = classify(&file.name, rs.first().map(|(_, r)| r))?;
         let sparse = match kind {
             FileKind::Master(k) => {
                 let l = layout::of(k);
-                rs.iter().any(|r| !l.always.iter().all(|&c| r.get(c).is_some_and(|v| !v.is_empty())))
+                rs.iter().any(|(_, r)| !l.always.iter().all(|&c| r.get(c).is_some_and(|v| !v.is_empty())))
             }
             _ => false,
         };
@@ -131,8 +139,8 @@ pub fn build_files(files: Vec<InputFile>, progress: Option<Progress>) -> Result<
             FileKind::Master(k) => {
                 let l = layout::of(k);
                 let h = hist.entry(k).or_default();
-                for (i, r) in p.rows.iter().enumerate() {
-                    let line = line_of(r, i);
+                for (line, r) in &p.rows {
+                    let line = *line;
                     if !l.columns.contains(&r.len()) {
                         return Err(columns_err(name, line, r.len(), l.columns));
                     }
@@ -153,8 +161,8 @@ pub fn build_files(files: Vec<InputFile>, progress: Option<Progress>) -> Result<
                 p.rows.len()
             }
             FileKind::CommentRelation => {
-                for (i, r) in p.rows.iter().enumerate() {
-                    let line = line_of(r, i);
+                for (line, r) in &p.rows {
+                    let line = *line;
                     if r.len() != CK_COLUMNS {
                         return Err(columns_err(name, line, r.len(), &[CK_COLUMNS]));
                     }

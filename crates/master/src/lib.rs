@@ -9,6 +9,7 @@
 //! * [`store`]: the compiled, versioned store in a data directory; code-at-date lookups.
 //! * [`sample`]: the small sample master bundled in the repo (demo and tests).
 
+pub mod bench;
 pub mod compile;
 pub mod fold;
 pub mod history;

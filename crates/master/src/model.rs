@@ -110,6 +110,7 @@ pub struct Procedure {
     /// 項番11 点数識別: 1 金額, 3 点数(プラス), 4 購入価格(点数), 5 %加算, 6 %減算, 7 減点診療行為, 8 点数(マイナス)
     pub point_kind: u8,
     /// 項番12 新又は現点数 (7.2 digits; yen when point_kind = 1, percent when 5/6)
+    #[serde(with = "santei_core::money::serde_bin")]
     pub points: Decimal,
     /// 項番13 入外適用区分: 0 both, 1 入院のみ, 2 入院外のみ
     pub inout: u8,
@@ -135,6 +136,7 @@ pub struct Procedure {
     pub step_lower: u64,
     pub step_upper: u64,
     pub step_value: u64,
+    #[serde(with = "santei_core::money::serde_bin")]
     pub step_points: Decimal,
     pub step_error: u8,
     /// 項番36/37 上限回数, 上限回数エラー処理
@@ -193,6 +195,7 @@ pub struct Drug {
     /// 項番11 金額種別 (1 金額)
     pub price_kind: u8,
     /// 項番12 新又は現金額 — 薬価 in yen (exact decimal)
+    #[serde(with = "santei_core::money::serde_bin")]
     pub price: Decimal,
     /// 項番14 麻薬・毒薬・覚醒剤原料・向精神薬
     pub narcotic: u8,
@@ -229,6 +232,7 @@ pub struct Material {
     /// 項番11 金額種別
     pub price_kind: u8,
     /// 項番12 新又は現金額 (yen)
+    #[serde(with = "santei_core::money::serde_bin")]
     pub price: Decimal,
     /// 項番14 年齢加算区分, 項番15/16 上下限年齢
     pub age_addition: u8,
@@ -238,7 +242,9 @@ pub struct Material {
     pub oxygen_kind: u8,
     pub material_kind: u8,
     /// 項番23 上限価格, 項番24 上限点数
+    #[serde(with = "santei_core::money::serde_bin")]
     pub max_price: Decimal,
+    #[serde(with = "santei_core::money::serde_bin")]
     pub max_points: Decimal,
     /// 項番31/32 告示番号 (別表番号, 区分番号)
     pub notice_table: String,
