@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_master;
+mod cmd_uke;
 
 #[derive(Parser)]
 #[command(name = "santei", version, about = "共通算定モジュール — points, copay and claims from the official masters")]
@@ -17,12 +18,15 @@ struct Cli {
 enum Cmd {
     /// 共通算定マスタ: import SSK masters and query codes by date.
     Master(cmd_master::MasterArgs),
+    /// UKE (レセプト電算, 医科): check and show claim files.
+    Uke(cmd_uke::UkeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Master(a) => cmd_master::run(a),
+        Cmd::Uke(a) => cmd_uke::run(a),
     };
     match result {
         Ok(code) => code,
