@@ -18,6 +18,8 @@ pub mod layout;
 mod layout_table;
 pub mod lex;
 pub mod model;
+#[cfg(test)]
+mod proptests;
 pub mod read;
 pub mod show;
 pub mod write;
