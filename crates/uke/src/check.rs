@@ -59,12 +59,11 @@ pub(crate) fn code_checks(rec: &RawRecord) -> Vec<Diagnostic> {
         );
     };
     match id {
-        "IR" => {
+        "IR"
             // 別表1 審査支払機関コード: 1 社会保険診療報酬支払基金, 2 国民健康保険団体連合会.
-            if !matches!(f(2), "1" | "2") {
+            if !matches!(f(2), "1" | "2") => {
                 bad(&mut out, 2, "審査支払機関", "審査支払機関", "審査支払機関 (別表1)");
             }
-        }
         "RE" => {
             // 別表5 レセプト種別: 1 (医科) + 1..4 + 1..5 + 0..9.
             let k = f(3).as_bytes();
@@ -92,7 +91,7 @@ pub(crate) fn code_checks(rec: &RawRecord) -> Vec<Diagnostic> {
             // 公費負担者番号 8 digits with check digit; 地方単独 programs may use numbers without
             // one (DOMAIN §4.1 ⚠) → warning only for 法別 80–99 (地方単独 range used by prefectures).
             let v = f(2);
-            if !v.is_empty() && !(v.len() == 8 && luhn_ok(v)) {
+            if !(v.is_empty() || v.len() == 8 && luhn_ok(v)) {
                 let local = v.len() == 8 && v.as_bytes()[0] >= b'8';
                 let sev = if local { Severity::Warning } else { Severity::Error };
                 out.push(
@@ -104,7 +103,7 @@ pub(crate) fn code_checks(rec: &RawRecord) -> Vec<Diagnostic> {
             }
             // 受給者番号: 7 digits zero-padded (第1章 3(4)ウ(イ)), check digit (DOMAIN §4.1).
             let r = f(3);
-            if !r.is_empty() && !(r.len() == 7 && luhn_ok(r)) {
+            if !(r.is_empty() || r.len() == 7 && luhn_ok(r)) {
                 out.push(
                     Diagnostic::warning("U211", format!("受給者番号の検証番号が不正です: {r}"), format!("公費 recipient number fails its check digit: {r}"))
                         .at(rec.line, id)
@@ -112,12 +111,11 @@ pub(crate) fn code_checks(rec: &RawRecord) -> Vec<Diagnostic> {
                 );
             }
         }
-        "SY" => {
+        "SY"
             // 別表18 転帰区分: 1 継続, 2 治ゆ, 3 死亡, 4 中止.
-            if !matches!(f(4), "1" | "2" | "3" | "4") {
+            if !matches!(f(4), "1" | "2" | "3" | "4") => {
                 bad(&mut out, 4, "転帰区分", "転帰区分", "転帰区分 (別表18)");
             }
-        }
         "SI" | "IY" | "TO" | "CO" => {
             // 別表20 診療識別 (may be omitted on continuation lines).
             if !f(2).is_empty() && !SHIKIBETSU.contains(&f(2)) {

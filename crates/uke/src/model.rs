@@ -50,12 +50,12 @@ impl Serialize for Num {
 
 /// Something that occupies one or more consecutive fields of a record.
 pub trait Fields: Sized {
-    fn take<'a>(it: &mut dyn Iterator<Item = &'a str>) -> Self;
+    fn take(it: &mut dyn Iterator<Item = &str>) -> Self;
     fn put(&self, out: &mut Vec<String>);
 }
 
 impl Fields for String {
-    fn take<'a>(it: &mut dyn Iterator<Item = &'a str>) -> Self {
+    fn take(it: &mut dyn Iterator<Item = &str>) -> Self {
         it.next().unwrap_or("").to_string()
     }
     fn put(&self, out: &mut Vec<String>) {
@@ -64,7 +64,7 @@ impl Fields for String {
 }
 
 impl Fields for Num {
-    fn take<'a>(it: &mut dyn Iterator<Item = &'a str>) -> Self {
+    fn take(it: &mut dyn Iterator<Item = &str>) -> Self {
         Num(it.next().unwrap_or("").to_string())
     }
     fn put(&self, out: &mut Vec<String>) {
@@ -101,7 +101,7 @@ impl Days {
 }
 
 impl Fields for Days {
-    fn take<'a>(it: &mut dyn Iterator<Item = &'a str>) -> Self {
+    fn take(it: &mut dyn Iterator<Item = &str>) -> Self {
         Days((0..31).map(|_| Num::take(it)).collect())
     }
     fn put(&self, out: &mut Vec<String>) {
@@ -146,7 +146,7 @@ pub struct CommentSlot {
     pub text: String,
 }
 impl Fields for CommentSlot {
-    fn take<'a>(it: &mut dyn Iterator<Item = &'a str>) -> Self {
+    fn take(it: &mut dyn Iterator<Item = &str>) -> Self {
         CommentSlot { code: String::take(it), text: String::take(it) }
     }
     fn put(&self, out: &mut Vec<String>) {
@@ -165,7 +165,7 @@ pub struct Department {
     pub disease: String,
 }
 impl Fields for Department {
-    fn take<'a>(it: &mut dyn Iterator<Item = &'a str>) -> Self {
+    fn take(it: &mut dyn Iterator<Item = &str>) -> Self {
         Department { name: String::take(it), body_part: String::take(it), sex_etc: String::take(it), treatment: String::take(it), disease: String::take(it) }
     }
     fn put(&self, out: &mut Vec<String>) {

@@ -358,11 +358,13 @@ impl<R: BufRead> Iterator for UkeReader<R> {
 
 /// Read a whole file into the model. Returns the model and every finding of the reader
 /// (layout, encoding, order); `Err` only when the file is not a 医科 UKE file at all.
+#[allow(clippy::result_large_err)]
 pub fn read_bytes(bytes: &[u8]) -> Result<(ClaimFile, Vec<Diagnostic>), Diagnostic> {
     read(std::io::BufReader::new(bytes))
 }
 
 /// As [`read_bytes`], from any reader.
+#[allow(clippy::result_large_err)]
 pub fn read<R: BufRead>(r: R) -> Result<(ClaimFile, Vec<Diagnostic>), Diagnostic> {
     let mut rd = UkeReader::new(r);
     let mut f = ClaimFile::default();

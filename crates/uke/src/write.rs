@@ -1,6 +1,8 @@
 //! Writer: typed model → UKE bytes (記録条件仕様 第1章 3(3): CSV, CRLF after every record, EOF
 //! 0x1A after the last CRLF, Shift_JIS, no quotes).
 
+#![allow(clippy::result_large_err)] // InputError is the workspace-wide error type (santei-core).
+
 use crate::model::*;
 use santei_core::InputError;
 use std::io::Write;

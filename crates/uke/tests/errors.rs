@@ -150,7 +150,7 @@ fn eof_and_line_endings() {
 #[test]
 fn huge_line_is_bounded() {
     let mut b = b"IR,1,13,1,1234567,,".to_vec();
-    b.extend(std::iter::repeat(b'A').take(5_000_000));
+    b.extend(std::iter::repeat_n(b'A', 5_000_000));
     let r = check_bytes(&b, "t", &CheckOptions::default());
     assert!(r.errors.iter().any(|d| d.code == "U005" && d.line == Some(1)));
 }
