@@ -103,3 +103,34 @@ pub fn run(a: UkeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: UkeArgs,
+    }
+
+    fn run_args(args: &[&str]) -> ExitCode {
+        let t = T::try_parse_from(std::iter::once("uke").chain(args.iter().copied())).expect("args");
+        run(t.a).expect("run")
+    }
+
+    #[test]
+    fn exit_status_follows_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.UKE");
+        let text = "IR,1,13,1,1234567,,テスト,202506,00,\r\nRE,1,1112,202505,山田　太郎,1,19800115,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n\
+HO,01130012,1,1,1,291,,,,,,,,,\r\nSY,4659007,20250508,1,,,01,\r\nSI,11,1,111000110,,291,1,,,,,,,,,,,,,,1,,,,,,,,,,,,,,,,,,,,,,,\r\nGO,1,291,99\r\n\u{1A}";
+        std::fs::write(&good, santei_core::sjis::encode(text).unwrap()).unwrap();
+        assert_eq!(run_args(&["check", good.to_str().unwrap(), "--json"]), ExitCode::SUCCESS);
+        let bad = dir.path().join("bad.UKE");
+        std::fs::write(&bad, santei_core::sjis::encode(&text.replace("GO,1,291", "GO,1,292")).unwrap()).unwrap();
+        assert_eq!(run_args(&["check", good.to_str().unwrap(), bad.to_str().unwrap()]), ExitCode::from(1));
+        assert_eq!(run_args(&["show", good.to_str().unwrap(), "--receipt", "1"]), ExitCode::SUCCESS);
+    }
+}
