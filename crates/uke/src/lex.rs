@@ -130,6 +130,12 @@ impl<R: BufRead> Lexer<R> {
             }
             self.finished = true;
             self.end.saw_eof_mark = true;
+            if p + 1 == self.buf.len() && ending.is_empty() && !too_long {
+                // `…,99<1A>`: the last record lost its CRLF; keep the record, report truncation.
+                self.buf.truncate(p);
+                self.truncated = true;
+                return Some(self.decode_split(line));
+            }
             return Some(Lexed::Problem(
                 Diagnostic::error("U008", "EOFコード(1A)の位置が不正、またはEOFコードの後にデータがあります",
                     "EOF code (0x1A) misplaced or followed by data").at(line, ""),

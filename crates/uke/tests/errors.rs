@@ -143,6 +143,9 @@ fn eof_and_line_endings() {
     assert_eq!(codes(&r), vec!["U007"]);
     let r = check_text(&EXAMPLE.replace("\r\n", "\n"));
     assert_eq!(codes(&r), vec!["U006"]);
+    // EOF code right after the last record, without its CRLF: the GO record is still read.
+    let r = check_text(&EXAMPLE.replace("99\r\n\u{1A}", "99\u{1A}"));
+    assert_eq!(codes(&r), vec!["U009"]);
     let r = check_text(&format!("{EXAMPLE}GO,1,554,99\r\n"));
     assert!(codes(&r).contains(&"U008"));
 }
