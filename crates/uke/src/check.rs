@@ -254,6 +254,17 @@ pub fn check_receipt(r: &Receipt, catalog: Option<&dyn CodeCatalog>, out: &mut V
             );
         }
     }
+    for (i, k) in r.ko.iter().enumerate().take(4) {
+        // JD 負担者種別 2..5 = 第1..4公費 (別表28).
+        if let Some(n) = actual(&(i + 2).to_string()) {
+            if k.days.value() != Some(n) {
+                out.push(
+                    Diagnostic::warning("U310", format!("第{}公費の診療実日数{}が受診日等レコードの日数{}と一致しません", i + 1, k.days.as_str(), n),
+                        format!("KO #{} 診療実日数 {} ≠ days marked 1 in JD {}", i + 1, k.days.as_str(), n)).at(k.line, "KO").field(5, "診療実日数"),
+                );
+            }
+        }
+    }
     // 診療開始日 must not be after the 診療年月.
     for sy in &r.sy {
         if let (Some(d), Some(ld)) = (parse_uke_date(&sy.start_date), last_day) {

@@ -32,6 +32,19 @@ const DATE_FIELDS: &[(&str, usize, bool)] = &[
     ("TR", 9, false),
 ];
 
+/// 数字 fields that are amounts/counts (not codes), by layout name.
+fn is_quantity(name: &str) -> bool {
+    matches!(name, "点数" | "回数" | "合計点数" | "診療実日数" | "総件数" | "総合計点数" | "医療保険" | "公費" | "使用量" | "数量データ" | "単価" | "合計金額")
+        || name.ends_with("日の情報")
+}
+
+fn canonical_number(v: &str) -> bool {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    let int_ok = int == "0" || !int.starts_with('0');
+    let frac_ok = !v.contains('.') || (!frac.is_empty() && !frac.ends_with('0'));
+    v.is_empty() || (int_ok && frac_ok)
+}
+
 /// Position of a record kind inside a receipt (第1章 3(3)ア(オ) 記録順).
 fn rank(id: &str) -> Option<u8> {
     Some(match id {
@@ -166,6 +179,15 @@ impl<R: BufRead> UkeReader<R> {
                     );
                 }
                 continue;
+            }
+            // 数字 可変 quantities drop leading zeros and trailing decimal zeros
+            // (第1章 3(3)ウ(ウ) 記録例: 001 → 1, 1.10 → 1.1); codes such as 主傷病 01 are exempt.
+            if fs.mode == crate::layout::Mode::Numeric && !fs.fixed && is_quantity(fs.name) && !canonical_number(val) {
+                self.push(
+                    Diagnostic::warning("U216", format!("数字項目の記録が正規形ではありません: {val}"), format!("number not in canonical form (no leading zeros / trailing decimal zeros): {val}"))
+                        .at(rec.line, &id)
+                        .field(no, fs.name),
+                );
             }
             for (code, ja, en) in check_value(fs, val) {
                 let d = if code == "U213" { Diagnostic::warning(code, ja, en) } else { Diagnostic::error(code, ja, en) };

@@ -132,6 +132,14 @@ fn structure_errors() {
 }
 
 #[test]
+fn non_canonical_numbers_warn() {
+    let r = check_text(&example_with(",2,554,,", ",2,0554,,"));
+    assert!(r.warnings.iter().any(|d| d.code == "U216" && d.line == Some(3)), "{r:#?}");
+    // 主傷病 01 is a code, not a quantity: no warning on the clean example.
+    assert!(check_text(EXAMPLE).warnings.is_empty());
+}
+
+#[test]
 fn unit_without_points() {
     let r = check_text(&example_with("SI,25,1,120001210,,42,", "SI,25,1,120001210,,,"));
     assert!(has(&r, "U303", 13), "{r:#?}");
