@@ -66,8 +66,7 @@ pub(crate) fn code_checks(rec: &RawRecord) -> Vec<Diagnostic> {
             }
         "RE" => {
             // 別表5 レセプト種別: 1 (医科) + 1..4 + 1..5 + 0..9.
-            let k = f(3).as_bytes();
-            let shape = k.len() == 4 && k[0] == b'1' && (b'1'..=b'4').contains(&k[1]) && (b'1'..=b'5').contains(&k[2]) && k[3].is_ascii_digit();
+            let shape = matches!(f(3).as_bytes(), [b'1', b'1'..=b'4', b'1'..=b'5', b'0'..=b'9']);
             if !shape && !f(3).is_empty() {
                 bad(&mut out, 3, "レセプト種別", "レセプト種別", "レセプト種別 (別表5)");
             }
@@ -92,7 +91,7 @@ pub(crate) fn code_checks(rec: &RawRecord) -> Vec<Diagnostic> {
             // one (DOMAIN §4.1 ⚠) → warning only for 法別 80–99 (地方単独 range used by prefectures).
             let v = f(2);
             if !(v.is_empty() || v.len() == 8 && luhn_ok(v)) {
-                let local = v.len() == 8 && v.as_bytes()[0] >= b'8';
+                let local = v.len() == 8 && matches!(v.as_bytes().first(), Some(b'8'..=b'9'));
                 let sev = if local { Severity::Warning } else { Severity::Error };
                 out.push(
                     Diagnostic::new(sev, if local { "U211" } else { "U210" },
@@ -146,10 +145,9 @@ pub fn check_receipt(r: &Receipt, catalog: Option<&dyn CodeCatalog>, out: &mut V
     let line = r.re.line;
     let month = r.month();
     // 第1章 3(3)ア(カ) and 別表5: which payer records a レセプト種別 needs.
-    let k = r.re.kind.as_bytes();
-    if k.len() == 4 && k.iter().all(u8::is_ascii_digit) {
-        let third = u64::from(k[2] - b'0');
-        let (need_ho, n_ko) = if k[1] == b'2' { (false, third) } else { (true, third.saturating_sub(1)) };
+    if let [b'1', second @ b'0'..=b'9', third @ b'0'..=b'9', b'0'..=b'9'] = *r.re.kind.as_bytes() {
+        let third = u64::from(third - b'0');
+        let (need_ho, n_ko) = if second == b'2' { (false, third) } else { (true, third.saturating_sub(1)) };
         if need_ho != r.ho.is_some() || n_ko != r.ko.len() as u64 {
             out.push(err(
                 "U107",
@@ -158,6 +156,17 @@ pub fn check_receipt(r: &Receipt, catalog: Option<&dyn CodeCatalog>, out: &mut V
                 line,
                 "RE",
             ));
+        }
+    }
+    // SN 資格確認 (第1章 3(4)ウ(ウ) 注3): 令和3年8月診療以前分は記録を省略する; 枝番 is 2 digits
+    // zero-padded (枝番 記録内容3).
+    let sn_from = YearMonth { year: 2021, month: 9 };
+    for sn in &r.sn {
+        if month.is_some_and(|m| m < sn_from) {
+            out.push(Diagnostic::warning("U112", "令和3年8月診療以前分に資格確認レコードがあります", "SN record on a receipt for care before 2021-09").at(sn.line, "SN"));
+        }
+        if sn.branch.len() == 1 {
+            out.push(Diagnostic::warning("U217", "枝番は2桁で記録します(先頭に0)", "枝番 must have 2 digits (zero-padded)").at(sn.line, "SN").field(7, "枝番"));
         }
     }
     // 第1章 3(3)ア(オ): SY 必須; SI/IY/TO 必須※1 (at least one of them).

@@ -112,6 +112,10 @@ fn structure_errors() {
     let s = example_with("HO,01130012,12345678,123,2,554,,,,,,,,,\r\n", "").replacen("SI,11", "HO,01130012,12345678,123,2,554,,,,,,,,,\r\nSI,11", 1);
     let r = check_text(&s);
     assert!(codes(&r).contains(&"U104"), "{r:#?}");
+    // SN before 2021-09 and a one-digit 枝番 (warnings).
+    let s = example_with(",202505,山田", ",202105,山田").replace("20250508", "20210508").replace("SN,1,01,,,,00,,", "SN,1,01,,,,0,,");
+    let r = check_text(&s);
+    assert!(has(&r, "U112", 4) && has(&r, "U217", 4), "{r:#?}");
     // Unknown record.
     assert!(has(&check_text(&example_with("MF,00", "XX,00")), "U101", 6));
     // Invalid date.
