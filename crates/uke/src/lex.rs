@@ -2,7 +2,6 @@
 //! field splitting (記録条件仕様 第1章 3(3)ウ レコード形式 / エ 文字の符号).
 
 use crate::diag::Diagnostic;
-use encoding_rs::SHIFT_JIS;
 use std::io::BufRead;
 
 /// Longest line kept in memory. The longest legal 医科 record (TO with 商品名 300 bytes and three
@@ -162,16 +161,19 @@ impl<R: BufRead> Lexer<R> {
     }
 
     fn decode_split(&mut self, line: u64) -> Lexed {
-        let bytes = &self.buf;
-        if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
-            return Lexed::Problem(
-                Diagnostic::error("U004", "文字コードがUTF-8です。Shift_JISで記録してください", "line is UTF-8; UKE files are Shift_JIS").at(line, ""),
-            );
-        }
-        let Some(text) = SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) else {
-            return Lexed::Problem(
-                Diagnostic::error("U003", "Shift_JISとして読めないバイト列があります", "invalid Shift_JIS byte sequence").at(line, ""),
-            );
+        // Strict CP932 with santei-core's UTF-8 detection, one line at a time (streaming).
+        let text = match santei_core::sjis::decode(&self.buf, "") {
+            Ok(t) => t,
+            Err(e) if e.code == "E_ENCODING_UTF8" => {
+                return Lexed::Problem(
+                    Diagnostic::error("U004", "文字コードがUTF-8です。Shift_JISで記録してください", "line is UTF-8; UKE files are Shift_JIS").at(line, ""),
+                )
+            }
+            Err(_) => {
+                return Lexed::Problem(
+                    Diagnostic::error("U003", "Shift_JISとして読めないバイト列があります", "invalid Shift_JIS byte sequence").at(line, ""),
+                )
+            }
         };
         if text.contains('"') {
             let id: String = text.chars().take(2).collect();
