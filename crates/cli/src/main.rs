@@ -7,6 +7,7 @@ use std::process::ExitCode;
 mod cmd_bench;
 mod cmd_demo;
 mod cmd_master;
+mod cmd_uke;
 
 #[derive(Parser)]
 #[command(name = "santei", version, about = "共通算定モジュール — points, copay and claims from the official masters")]
@@ -17,10 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// 共通算定マスタ: import SSK masters and query codes by date.
     /// Run the main job on the built-in sample data (no network, no ../shared needed).
     Demo(cmd_demo::DemoArgs),
+    /// 共通算定マスタ: import SSK masters and query codes by date.
     Master(cmd_master::MasterArgs),
+    /// UKE (レセプト電算, 医科): check and show claim files.
+    Uke(cmd_uke::UkeArgs),
     /// Performance benchmarks (figures recorded in BENCHMARKS.md).
     Bench(cmd_bench::BenchArgs),
 }
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Demo(a) => cmd_demo::run(a),
         Cmd::Master(a) => cmd_master::run(a),
+        Cmd::Uke(a) => cmd_uke::run(a),
         Cmd::Bench(a) => cmd_bench::run(a),
     };
     match result {
