@@ -19,7 +19,7 @@ enum UkeCmd {
         /// JSON report: {"files": [{"path","receipts","total_points","errors","warnings"}]}.
         #[arg(long)]
         json: bool,
-        /// Master store directory (master checks are wired by the lead; currently not used).
+        /// Master store for code checks [default: the default data directory's store, if any]
         #[arg(long)]
         data_dir: Option<PathBuf>,
         /// Benchmark: generate a synthetic file of N lines in a temp dir and time the checker.
@@ -34,6 +34,9 @@ enum UkeCmd {
         receipt: Option<usize>,
         #[arg(long)]
         json: bool,
+        /// Master store for item names [default: the default data directory's store, if any]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -59,10 +62,11 @@ pub fn run(a: UkeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if files.is_empty() {
                 return Err("no input files".into());
             }
-            if data_dir.is_some() {
-                eprintln!("santei: --data-dir: master code checks are not wired into this build yet; running structural and arithmetic checks only");
+            let catalog = crate::catalog::open(data_dir.as_ref())?;
+            if catalog.is_none() {
+                eprintln!("santei: マスターストアがないため、コードの照合を省略します / no master store: code checks skipped (import one with `santei master import`)");
             }
-            let opts = CheckOptions::default();
+            let opts = CheckOptions { catalog: catalog.as_ref().map(|c| c as &dyn santei_uke::CodeCatalog) };
             let reports: Vec<_> = files.iter().map(|f| check_path(f, &opts)).collect();
             let any_err = reports.iter().any(|r| !r.ok());
             if json {
@@ -77,7 +81,7 @@ pub fn run(a: UkeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(if any_err { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        UkeCmd::Show { file, receipt, json } => {
+        UkeCmd::Show { file, receipt, json, data_dir } => {
             let bytes = std::fs::read(&file)?;
             let (cf, diags) = santei_uke::read_bytes(&bytes).map_err(|d| format!("{}: {d}", file.display()))?;
             let selected: Vec<_> = match receipt {
@@ -90,8 +94,9 @@ pub fn run(a: UkeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "ir": cf.ir, "receipts": selected, "go": cf.go }))?);
             } else {
+                let catalog = crate::catalog::open(data_dir.as_ref())?;
                 for r in selected {
-                    print!("{}", santei_uke::show::render_receipt(&cf.ir, r, None));
+                    print!("{}", santei_uke::show::render_receipt(&cf.ir, r, catalog.as_ref().map(|c| c as &dyn santei_uke::CodeCatalog)));
                 }
                 println!("GO 総件数 {} 総合計点数 {}", cf.go.total_count.as_str(), cf.go.total_points.as_str());
                 let n = diags.iter().filter(|d| d.is_error()).count();

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod catalog;
 mod cmd_bench;
 mod cmd_demo;
 mod cmd_master;

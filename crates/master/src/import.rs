@@ -188,6 +188,7 @@ pub fn build_files(files: Vec<InputFile>, progress: Option<Progress>) -> Result<
             },
             rows: rows as u64,
             diff: p.sparse,
+            as_of: input::date_in_name(name),
         });
     }
     tensuhyo.index();
@@ -198,7 +199,7 @@ pub fn build_files(files: Vec<InputFile>, progress: Option<Progress>) -> Result<
     let h = |k: Kind| hist.get(&k).unwrap_or(&empty);
     let snap = Snapshot {
         format: FORMAT,
-        sources: names.clone(),
+        sources: infos.clone(),
         procedures: compile(Kind::Procedure, h(Kind::Procedure), &names, compile::procedure)?,
         drugs: compile(Kind::Drug, h(Kind::Drug), &names, compile::drug)?,
         materials: compile(Kind::Material, h(Kind::Material), &names, compile::material)?,

@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 const MAGIC: &[u8] = b"SANTEI-MASTER\n";
 pub const FILE_NAME: &str = "master.snapshot";
 
@@ -30,12 +30,15 @@ pub struct SourceInfo {
     pub rows: u64,
     /// A 変更分 (diff) file rather than a complete master.
     pub diff: bool,
+    /// The date in the file name (e.g. `s_ALL20240531.csv` → 2024-05-31): what the file describes
+    /// the master as of.
+    pub as_of: Option<Date>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Snapshot {
     pub format: u32,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceInfo>,
     pub procedures: Vec<Procedure>,
     pub drugs: Vec<Drug>,
     pub materials: Vec<Material>,
@@ -51,7 +54,7 @@ pub struct Store {
     path: PathBuf,
     bytes: Vec<u8>,
     sections: Vec<std::ops::Range<usize>>,
-    sources: OnceLock<Vec<String>>,
+    sources: OnceLock<Vec<SourceInfo>>,
     procedures: OnceLock<Indexed<Procedure>>,
     drugs: OnceLock<Indexed<Drug>>,
     materials: OnceLock<Indexed<Material>>,
@@ -391,7 +394,7 @@ impl Store {
     }
 
     pub fn from_snapshot(snap: Snapshot) -> Store {
-        let cell = |v: Vec<String>| {
+        let cell = |v: Vec<SourceInfo>| {
             let c = OnceLock::new();
             let _ = c.set(v);
             c
@@ -436,7 +439,7 @@ impl Store {
                     .map_err(|e| store_err(&st.path, format!("ストアが壊れています: {e}"), format!("store is corrupt: {e}"))),
             }
         }
-        chk::<Vec<String>>(self, 0)?;
+        chk::<Vec<SourceInfo>>(self, 0)?;
         chk_table::<Procedure>(self, 1)?;
         chk_table::<Drug>(self, 2)?;
         chk_table::<Material>(self, 3)?;
@@ -448,7 +451,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn sources(&self) -> &[String] {
+    pub fn sources(&self) -> &[SourceInfo] {
         self.sources.get_or_init(|| lazy(&self.bytes, self.sections.first(), &self.path))
     }
     table!(procedures, Procedure, 1);
@@ -491,7 +494,7 @@ impl Store {
     }
     /// The file a record came from.
     pub fn source_name(&self, s: Source) -> &str {
-        self.sources().get(s.file as usize).map(String::as_str).unwrap_or("?")
+        self.sources().get(s.file as usize).map(|f| f.name.as_str()).unwrap_or("?")
     }
 
     /// The code on `date`, in whichever master has it.
@@ -664,6 +667,12 @@ impl Store {
             tensuhyo: self.tensuhyo().counts().into_iter().map(|(k, n)| (k.name_ja().to_string(), n)).collect(),
             earliest_change: from,
             latest_change: to,
+            complete_from: self
+                .sources()
+                .iter()
+                .filter(|f| f.kind == Kind::Procedure.as_str() && !f.diff)
+                .filter_map(|f| f.as_of)
+                .min(),
             sources: self.sources().len(),
         }
     }
@@ -685,6 +694,9 @@ pub struct Stats {
     /// earliest on (versions carry their own end dates).
     pub earliest_change: Option<Date>,
     pub latest_change: Option<Date>,
+    /// From this date on every 診療行為 valid is in the store: the as-of date of the earliest
+    /// complete 診療行為 master loaded. Before it, only codes whose version started earlier are known.
+    pub complete_from: Option<Date>,
     pub sources: usize,
 }
 

@@ -33,6 +33,12 @@ pub struct CatalogEntry {
 /// Code lookup valid on a date. `None` = the code does not exist on that date.
 pub trait CodeCatalog {
     fn lookup(&self, kind: CodeKind, code: &str, date: Date) -> Option<CatalogEntry>;
+    /// Whether the catalog holds master data for `date` at all. When it does not (e.g. a 2018
+    /// claim checked against a store loaded from 2020 on), code checks are skipped with one
+    /// warning instead of reporting every code as unknown.
+    fn covers(&self, _date: Date) -> bool {
+        true
+    }
 }
 
 /// A small in-memory catalog (tests, fixtures): entries valid on every date.

@@ -46,6 +46,10 @@ fn err(code: &'static str, ja: String, en: String, line: u64, rec: &str) -> Diag
     Diagnostic::error(code, ja, en).at(line, rec)
 }
 
+fn warn(code: &'static str, ja: String, en: String, line: u64, rec: &str) -> Diagnostic {
+    Diagnostic::warning(code, ja, en).at(line, rec)
+}
+
 /// Per-record code checks (called by the reader for each record).
 pub(crate) fn code_checks(rec: &RawRecord) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -291,6 +295,16 @@ pub fn check_receipt(r: &Receipt, catalog: Option<&dyn CodeCatalog>, out: &mut V
 
 fn catalog_checks(r: &Receipt, units: &[Unit], cat: &dyn CodeCatalog, m: YearMonth, out: &mut Vec<Diagnostic>) {
     let first = m.first_day();
+    if !cat.covers(first) {
+        out.push(warn(
+            "U403",
+            format!("マスターストアに{m}のデータがないため、コードの照合を省略しました"),
+            format!("the master store has no data for {m}: code checks skipped"),
+            r.re.line,
+            "RE",
+        ));
+        return;
+    }
     // The date a code must be valid on: the first day it is used, else the 1st of the month.
     let on = |days: Option<&Days>| -> Date {
         days.and_then(|d| d.used().next()).and_then(|d| chrono::NaiveDate::from_ymd_opt(m.year, m.month, d as u32)).unwrap_or(first)
