@@ -1,1 +1,58 @@
-//! santei-copay (work in progress)
+//! santei-copay — the patient copay engine: 負担割合, 高額療養費 and 公費, for the month
+//! ([`Engine::split`]) and at the window ([`window::window`]).
+//!
+//! Every rate, ceiling and date lives in `params/*.toml` (effective-dated, embedded at build time);
+//! the code holds only the rules. Money is integer yen. See `README.md` in this crate.
+
+pub mod age;
+pub mod bench;
+pub mod case;
+pub mod checks;
+pub mod kouhi;
+pub mod model;
+pub mod params;
+pub mod split;
+pub mod window;
+
+pub use case::{parse_case, split_to_json, CaseInput};
+pub use model::{AgeClass, Bill, Care, IncomeClass, KouhiPayer, Patient};
+pub use params::{MonthParams, Params};
+pub use split::{PayerAmount, PayerId, Split};
+
+use santei_core::InputError;
+
+/// Parameters plus the month they were last resolved for (resolving is cheap but not free).
+pub struct Engine {
+    pub params: Params,
+    cache: std::cell::RefCell<Option<MonthParams>>,
+}
+
+impl Engine {
+    /// The engine with the parameters shipped in `params/`.
+    pub fn embedded() -> Result<Self, InputError> {
+        Ok(Self::new(Params::embedded()?))
+    }
+
+    pub fn new(params: Params) -> Self {
+        Engine { params, cache: std::cell::RefCell::new(None) }
+    }
+
+    /// The month's parameters (cached for the last month asked).
+    pub fn month(&self, m: santei_core::date::YearMonth) -> Result<MonthParams, InputError> {
+        if let Some(mp) = self.cache.borrow().as_ref() {
+            if mp.month == m {
+                return Ok(mp.clone());
+            }
+        }
+        let mp = self.params.month(m)?;
+        *self.cache.borrow_mut() = Some(mp.clone());
+        Ok(mp)
+    }
+
+    /// The month's split for a case. `trace` collects one line per rule applied.
+    pub fn split(&self, case: &CaseInput, trace: Option<&mut Vec<String>>) -> Result<Split, InputError> {
+        let mp = self.month(case.patient.month)?;
+        split::check_month(&mp, &case.patient)?;
+        split::split(&mp, &self.params.kouhi, &case.patient, &case.bills, trace)
+    }
+}
