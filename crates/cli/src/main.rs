@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cmd_copay;
 mod cmd_master;
 
 #[derive(Parser)]
@@ -17,12 +18,15 @@ struct Cli {
 enum Cmd {
     /// 共通算定マスタ: import SSK masters and query codes by date.
     Master(cmd_master::MasterArgs),
+    /// 窓口負担: the month's split between insurance, 公費 and the patient for a copay case.
+    Copay(cmd_copay::CopayArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Master(a) => cmd_master::run(a),
+        Cmd::Copay(a) => cmd_copay::run(a),
     };
     match result {
         Ok(code) => code,

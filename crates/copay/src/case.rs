@@ -47,6 +47,16 @@ pub fn parse_case(v: &Value, file: &str) -> Result<CaseInput, InputError> {
 }
 
 pub fn parse_input(o: &Map<String, Value>, file: &str) -> Result<CaseInput, InputError> {
+    let patient = parse_patient(o, file)?;
+    let bills = parse_bills(req(o, "bills", file, "")?, file, "bills")?;
+    if bills.is_empty() {
+        return Err(err(file, "bills", "bills が空です".into(), "bills is empty".into()));
+    }
+    Ok(CaseInput { patient, bills })
+}
+
+/// The patient fields of a case input (`month`, `age_class`, `income_class`, `copay_rate_percent`, `care`, flags).
+pub fn parse_patient(o: &Map<String, Value>, file: &str) -> Result<Patient, InputError> {
     let ms = req(o, "month", file, "")?.as_str().unwrap_or("");
     let month = YearMonth::parse_iso(ms).ok_or_else(|| err(file, "month", format!("月「{ms}」は YYYY-MM 形式ではありません"), format!("month {ms:?} is not YYYY-MM")))?;
     let ac = req(o, "age_class", file, "")?.as_str().unwrap_or("");
@@ -80,14 +90,16 @@ pub fn parse_input(o: &Map<String, Value>, file: &str) -> Result<CaseInput, Inpu
         tokutei_shippei_cap_yen: tokutei,
     };
     check_patient(&patient, file)?;
-    let bs = req(o, "bills", file, "")?.as_array().ok_or_else(|| err(file, "bills", "配列が必要です".into(), "expected an array".into()))?;
-    if bs.is_empty() {
-        return Err(err(file, "bills", "bills が空です".into(), "bills is empty".into()));
-    }
+    Ok(patient)
+}
+
+/// An array of bills (`[{"points", "payers": [...]}]`); `name` is the field name for errors.
+pub fn parse_bills(v: &Value, file: &str, name: &str) -> Result<Vec<Bill>, InputError> {
+    let bs = v.as_array().ok_or_else(|| err(file, name, "配列が必要です".into(), "expected an array".into()))?;
     let mut bills = Vec::with_capacity(bs.len());
     for (i, b) in bs.iter().enumerate() {
-        let at = format!("bills[{i}].");
-        let bo = b.as_object().ok_or_else(|| err(file, &format!("bills[{i}]"), "オブジェクトが必要です".into(), "expected an object".into()))?;
+        let at = format!("{name}[{i}].");
+        let bo = b.as_object().ok_or_else(|| err(file, &format!("{name}[{i}]"), "オブジェクトが必要です".into(), "expected an object".into()))?;
         let points = as_int(req(bo, "points", file, &at)?, file, &format!("{at}points"))?;
         let ps = req(bo, "payers", file, &at)?.as_array().ok_or_else(|| err(file, &format!("{at}payers"), "配列が必要です".into(), "expected an array".into()))?;
         let mut bill = Bill { points, insurance: false, kouhi: Vec::new() };
@@ -131,7 +143,32 @@ pub fn parse_input(o: &Map<String, Value>, file: &str) -> Result<CaseInput, Inpu
         bills.push(bill);
     }
     check_bills(&bills, file)?;
-    Ok(CaseInput { patient, bills })
+    Ok(bills)
+}
+
+/// A window request: the patient fields of a case input plus `visits: [{"date", "bills"}]`,
+/// optional `earlier_bills` and `already_collected_yen`.
+pub fn parse_window(v: &Value, file: &str) -> Result<crate::window::WindowRequest, InputError> {
+    let o = v.as_object().ok_or_else(|| err(file, "$", "JSON オブジェクトが必要です".into(), "expected a JSON object".into()))?;
+    let patient = parse_patient(o, file)?;
+    let earlier_bills = match o.get("earlier_bills") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(b) => parse_bills(b, file, "earlier_bills")?,
+    };
+    let already_collected_yen = match o.get("already_collected_yen") {
+        None | Some(Value::Null) => 0,
+        Some(x) => as_int(x, file, "already_collected_yen")?,
+    };
+    let vs = req(o, "visits", file, "")?.as_array().ok_or_else(|| err(file, "visits", "配列が必要です".into(), "expected an array".into()))?;
+    let mut visits = Vec::with_capacity(vs.len());
+    for (i, vv) in vs.iter().enumerate() {
+        let vo = vv.as_object().ok_or_else(|| err(file, &format!("visits[{i}]"), "オブジェクトが必要です".into(), "expected an object".into()))?;
+        let ds = req(vo, "date", file, &format!("visits[{i}]."))?.as_str().unwrap_or("");
+        let date = santei_core::date::parse_iso(ds).ok_or_else(|| err(file, &format!("visits[{i}].date"), format!("日付「{ds}」は YYYY-MM-DD ではありません"), format!("date {ds:?} is not YYYY-MM-DD")))?;
+        let bills = parse_bills(req(vo, "bills", file, &format!("visits[{i}]."))?, file, &format!("visits[{i}].bills"))?;
+        visits.push(crate::window::Visit { date, bills });
+    }
+    Ok(crate::window::WindowRequest { patient, earlier_bills, already_collected_yen, visits })
 }
 
 /// The CLI contract: `{"patient_total_yen", "payers": [{"payer", "charged_yen"?, "pays_yen", "remaining_after_yen"}]}`.
