@@ -299,6 +299,9 @@ fn num(s: &str, what: &str) -> Result<i64, String> {
 }
 
 fn read_column(g: &dyn Fn(usize) -> String) -> Result<LocalProgram, String> {
+    if g(2) == "未使用" {
+        return Err("未使用 (unused slot)".to_string());
+    }
     let hb = g(1);
     if parse_houbetsu(&hb).is_none() {
         return Err(format!("法別番号「{hb}」が2桁の数字ではありません / houbetsu {hb:?} is not 2 digits"));
@@ -315,7 +318,7 @@ fn read_column(g: &dyn Fn(usize) -> String) -> Result<LocalProgram, String> {
         (Some(a.parse::<u32>().map_err(|_| format!("年齢「{age}」/ age {age:?}"))?), Some(b.parse::<u32>().map_err(|_| format!("年齢「{age}」/ age {age:?}"))?))
     };
     if num(&g(9), "点数単価")? != 10 {
-        return Err(format!("点数単価「{}」が 10 ではありません（列ずれ）/ 点数単価 {:?} is not 10 (misaligned column)", g(9), g(9)));
+        return Err(format!("点数単価「{}」が 10 ではありません（列が不完全か列ずれ）/ 点数単価 {:?} is not 10 (incomplete or misaligned column)", g(9), g(9)));
     }
     let kubun = |r: usize| -> Result<String, String> {
         let k = g(r);

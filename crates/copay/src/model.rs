@@ -206,12 +206,24 @@ pub fn check_bills(bills: &[Bill], file: &str) -> Result<(), InputError> {
             return Err(InputError::new("C021", file, format!("bills[{i}] に支払者がありません"), format!("bills[{i}] has no payer")).field(format!("bills[{i}].payers")));
         }
         for (j, k) in b.kouhi.iter().enumerate() {
-            let f = format!("bills[{i}].payers[{j}]");
+            let f = format!("bills[{i}].payers[{}]", j + usize::from(b.insurance));
             if matches!(k.rate_percent, Some(r) if r > 100) {
                 return Err(InputError::new("C022", file, "公費の負担割合は 0〜100 % です", "kouhi rate_percent must be 0..=100").field(format!("{f}.rate_percent")));
             }
             if matches!(k.monthly_cap_yen, Some(c) if c < 0) {
                 return Err(InputError::new("C023", file, "公費の上限月額が負です", "kouhi monthly_cap_yen is negative").field(format!("{f}.monthly_cap_yen")));
+            }
+            // the same 公費 must carry the same terms on every bill (one 受給者証 per program)
+            if let Some((pi, pj, other)) = bills[..=i].iter().enumerate().flat_map(|(pi, pb)| pb.kouhi.iter().enumerate().map(move |(pj, o)| (pi, pj, o))).find(|(_, _, o)| o.houbetsu == k.houbetsu) {
+                if other != k {
+                    return Err(InputError::new(
+                        "C026",
+                        file,
+                        format!("公費 {:02} の条件（割合・上限・他院支払額）が bills[{pi}].payers[{pj}] と異なります", k.houbetsu),
+                        format!("kouhi {:02} has different terms (rate, cap, paid elsewhere) than at bills[{pi}].payers[{pj}]", k.houbetsu),
+                    )
+                    .field(f.clone()));
+                }
             }
             if k.paid_elsewhere_yen < 0 {
                 return Err(InputError::new("C024", file, "他院での支払額が負です", "paid_elsewhere_yen is negative").field(format!("{f}.paid_elsewhere_yen")));

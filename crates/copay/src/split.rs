@@ -101,6 +101,7 @@ pub fn prepare<'a>(mp: &MonthParams, patient: &Patient, bills: &'a [Bill]) -> Re
 
 /// The month's split of `bills` for `patient`.
 pub fn split(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, bills: &[Bill], trace: Option<&mut Vec<String>>) -> Result<Split, InputError> {
+    crate::model::check_bills(bills, "input")?;
     let prepared = prepare(mp, patient, bills)?;
     split_prepared(mp, reg, patient, &prepared, trace)
 }
