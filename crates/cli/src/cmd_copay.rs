@@ -23,31 +23,17 @@ pub struct CopayArgs {
     pub bench: Option<u64>,
 }
 
-fn load_params(p: &Option<PathBuf>) -> Result<Params, InputError> {
+fn load_params(p: &Option<PathBuf>) -> Result<Params, Box<dyn std::error::Error>> {
     match p {
-        None => Params::embedded(),
+        None => Ok(Params::embedded()?),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| InputError::new("C200", path.display().to_string(), format!("読めません: {e}"), format!("cannot read: {e}")))?;
-            Params::from_toml(&text, santei_copay::params::EMBEDDED_KOUHI)
+            Ok(Params::from_toml(&text, santei_copay::params::EMBEDDED_KOUHI)?)
         }
     }
 }
 
-fn yen(x: i64) -> String {
-    let s = x.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if x < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
+use santei_copay::split::format_yen as yen;
 
 pub fn run(a: CopayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let params = load_params(&a.params)?;

@@ -164,7 +164,8 @@ macro_rules! tr {
     ($t:expr, $($arg:tt)*) => { if let Some(t) = $t.as_deref_mut() { t.push(format!($($arg)*)); } };
 }
 
-fn yen(x: i64) -> String {
+/// `1234567` → `"1,234,567"` (for the human-readable output).
+pub fn format_yen(x: i64) -> String {
     let s = x.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -229,15 +230,15 @@ pub fn split_prepared(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, 
                 trace,
                 "bill {} ({}円, 公費{:02}): insurance copay {}% = {}円; 高額療養費 limit on this bill alone {} → {}円 left after insurance [健康保険法施行令42条]",
                 bi + 1,
-                yen(b.cost),
+                format_yen(b.cost),
                 b.kouhi[0].houbetsu,
                 patient.copay_rate_percent,
-                yen(copay),
+                format_yen(copay),
                 match lim {
-                    Some((l, why)) => format!("{}円 ({}, {})", yen(l), class.map(|c| c.name()).unwrap_or("マル長"), why),
+                    Some((l, why)) => format!("{}円 ({}, {})", format_yen(l), class.map(|c| c.name()).unwrap_or("マル長"), why),
                     None => "none (no 所得区分)".to_string(),
                 },
-                yen(charged)
+                format_yen(charged)
             );
             remaining = charged;
             ins_charged_total += charged;
@@ -276,14 +277,14 @@ pub fn split_prepared(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, 
                 let room = (cap - acc.used).max(0);
                 if share > room {
                     share = room;
-                    why = format!("monthly cap {}円 (used {}円)", yen(cap), yen(acc.used));
+                    why = format!("monthly cap {}円 (used {}円)", format_yen(cap), format_yen(acc.used));
                 }
             }
             acc.used += share;
             acc.charged += charged;
             acc.pays += charged - share;
             acc.remaining += share;
-            tr!(trace, "bill {} 公費{:02}: billed {}円, patient share {}円 ({}), 公費 pays {}円", bi + 1, k.houbetsu, yen(charged), yen(share), why, yen(charged - share));
+            tr!(trace, "bill {} 公費{:02}: billed {}円, patient share {}円 ({}), 公費 pays {}円", bi + 1, k.houbetsu, format_yen(charged), format_yen(share), why, format_yen(charged - share));
             remaining = share;
         }
         patient_total += remaining;
@@ -292,7 +293,7 @@ pub fn split_prepared(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, 
             comb_cost += b.cost;
             comb_patient += remaining;
         } else if b.insurance {
-            tr!(trace, "bill {}: {}円 < {}円, not combined with the other care [健康保険法施行令41条]", bi + 1, yen(before_kouhi), yen(gassan_min));
+            tr!(trace, "bill {}: {}円 < {}円, not combined with the other care [健康保険法施行令41条]", bi + 1, format_yen(before_kouhi), format_yen(gassan_min));
         }
     }
 
@@ -301,17 +302,17 @@ pub fn split_prepared(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, 
         let total_cost = ins_only_cost + comb_cost;
         let lim = limit(mp, patient, own, total_cost)?;
         let mut pay = ins_only_copay;
-        let mut note = format!("insurance copay {}% = {}円", patient.copay_rate_percent, yen(ins_only_copay));
+        let mut note = format!("insurance copay {}% = {}円", patient.copay_rate_percent, format_yen(ins_only_copay));
         if let Some((l, why)) = lim {
             let room = (l - comb_patient).max(0);
             note += &format!(
                 "; limit {}円 ({}, {}) on combined cost {}円 − {}円 borne on combined 公費 bills = {}円",
-                yen(l),
+                format_yen(l),
                 own.map(|c| c.name()).unwrap_or("マル長"),
                 why,
-                yen(total_cost),
-                yen(comb_patient),
-                yen(room)
+                format_yen(total_cost),
+                format_yen(comb_patient),
+                format_yen(room)
             );
             pay = pay.min(room);
         }
@@ -319,10 +320,10 @@ pub fn split_prepared(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, 
         if patient.hairyo_sochi && patient.tokutei_shippei_cap_yen.is_none() && patient.care == Care::Outpatient {
             let (pct, cap) = mp.hairyo.expect("checked in check_month");
             let h = rate_amount(ins_only_cost, pct, 1) + cap;
-            note += &format!("; 配慮措置 {}% + {}円 = {}円", pct, yen(cap), yen(h));
+            note += &format!("; 配慮措置 {}% + {}円 = {}円", pct, format_yen(cap), format_yen(h));
             pay = pay.min(h);
         }
-        tr!(trace, "insurance-only care ({}円): {} → patient {}円", yen(ins_only_cost), note, yen(pay));
+        tr!(trace, "insurance-only care ({}円): {} → patient {}円", format_yen(ins_only_cost), note, format_yen(pay));
         ins_charged_total += pay;
         patient_total += pay;
     }

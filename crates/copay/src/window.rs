@@ -76,10 +76,8 @@ fn rate_bill(mp: &MonthParams, p: &Patient, b: &Bill) -> (i64, i64, [Option<i64>
 fn uncapped_patient(mp: &MonthParams, p: &Patient, b: &Bill) -> i64 {
     let (cost, ins, s) = rate_bill(mp, p, b);
     let mut rem = if b.insurance { ins } else { cost };
-    for j in 0..b.kouhi.len() {
-        if let Some(x) = s[j] {
-            rem = rem.min(x);
-        }
+    for x in s.iter().take(b.kouhi.len()).flatten() {
+        rem = rem.min(*x);
     }
     rem
 }
@@ -96,8 +94,8 @@ fn add(accs: &mut Vec<Acc>, mp: &MonthParams, p: &Patient, b: &Bill) {
     };
     a.cost += cost;
     a.ins_copay += ins;
-    for j in 0..b.kouhi.len() {
-        if let Some(x) = s[j] {
+    for (j, x) in s.iter().enumerate().take(b.kouhi.len()) {
+        if let Some(x) = x {
             a.share[j] = Some(a.share[j].unwrap_or(0) + x);
         }
     }
