@@ -18,6 +18,10 @@ pub struct CopayArgs {
     /// Use this parameter file instead of the embedded params/copay.toml.
     #[arg(long, value_name = "COPAY_TOML")]
     pub params: Option<PathBuf>,
+    /// Treat CASE as a window request (patient fields + `visits: [{"date", "bills"}]`, optional
+    /// `earlier_bills`, `already_collected_yen`) and print the per-visit copay.
+    #[arg(long)]
+    pub window: bool,
     /// Run N monthly splits over the typical-case mix and report the rate (one thread).
     #[arg(long, value_name = "N")]
     pub bench: Option<u64>,
@@ -53,8 +57,26 @@ pub fn run(a: CopayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(&path).map_err(|e| InputError::new("C201", &file, format!("読めません: {e}"), format!("cannot read: {e}")))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| InputError::new("C202", &file, format!("JSON が不正です: {e}"), format!("invalid JSON: {e}")).at_line(e.line() as u64))?;
-    let case = parse_case(&v, &file)?;
     let engine = Engine::new(params);
+    if a.window {
+        let req = santei_copay::case::parse_window(&v, &file)?;
+        let mp = engine.month(req.patient.month)?;
+        let r = santei_copay::window::window(&mp, &engine.params.kouhi, &req)?;
+        let out = santei_copay::window::result_to_json(&r);
+        if a.json {
+            println!("{out}");
+        } else {
+            if req.already_collected_yen > 0 {
+                println!("{:<12} {:>10}", "collected", yen(req.already_collected_yen));
+            }
+            for v in &r.visits {
+                println!("{:<12} {:>10}", v.date, yen(v.yen));
+            }
+            println!("{:<12} {:>10}", "month total", yen(r.month_total_yen));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let case = parse_case(&v, &file)?;
     let mut trace = Vec::new();
     let split = engine.split(&case, if a.json { None } else { Some(&mut trace) })?;
     for w in &split.warnings {

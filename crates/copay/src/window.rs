@@ -149,3 +149,11 @@ pub fn window(mp: &MonthParams, reg: &KouhiRegistry, req: &WindowRequest) -> Res
     }
     Ok(WindowResult { visits: out, month_total_yen: collected })
 }
+
+/// The `santei calc` shape: `{"visits": [{"date", "yen"}], "month_total_yen"}`.
+pub fn result_to_json(r: &WindowResult) -> serde_json::Value {
+    serde_json::json!({
+        "visits": r.visits.iter().map(|v| serde_json::json!({"date": v.date.to_string(), "yen": v.yen})).collect::<Vec<_>>(),
+        "month_total_yen": r.month_total_yen,
+    })
+}
