@@ -24,10 +24,10 @@ pub use split::{PayerAmount, PayerId, Split};
 
 use santei_core::InputError;
 
-/// Parameters plus the month they were last resolved for (resolving is cheap but not free).
+/// The engine: parameters plus convenience entry points. `Send + Sync`; resolve a month once with
+/// [`Params::month`] and call [`split::split`] / [`window::window`] directly in hot loops.
 pub struct Engine {
     pub params: Params,
-    cache: std::cell::RefCell<Option<MonthParams>>,
 }
 
 impl Engine {
@@ -37,19 +37,12 @@ impl Engine {
     }
 
     pub fn new(params: Params) -> Self {
-        Engine { params, cache: std::cell::RefCell::new(None) }
+        Engine { params }
     }
 
-    /// The month's parameters (cached for the last month asked).
+    /// The month's parameters (an error when the month has none).
     pub fn month(&self, m: santei_core::date::YearMonth) -> Result<MonthParams, InputError> {
-        if let Some(mp) = self.cache.borrow().as_ref() {
-            if mp.month == m {
-                return Ok(mp.clone());
-            }
-        }
-        let mp = self.params.month(m)?;
-        *self.cache.borrow_mut() = Some(mp.clone());
-        Ok(mp)
+        self.params.month(m)
     }
 
     /// The month's split for a case. `trace` collects one line per rule applied.
@@ -57,5 +50,11 @@ impl Engine {
         let mp = self.month(case.patient.month)?;
         split::check_month(&mp, &case.patient)?;
         split::split(&mp, &self.params.kouhi, &case.patient, &case.bills, trace)
+    }
+
+    /// Per-visit copay for a window request.
+    pub fn window(&self, req: &window::WindowRequest) -> Result<window::WindowResult, InputError> {
+        let mp = self.month(req.patient.month)?;
+        window::window(&mp, &self.params.kouhi, req)
     }
 }
