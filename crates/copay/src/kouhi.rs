@@ -198,6 +198,8 @@ pub struct LocalProgram {
     pub name: String,
     pub age_from: Option<u32>,
     pub age_to: Option<u32>,
+    /// 点数単価 (yen per point) as the table gives it.
+    pub yen_per_point: i64,
     pub outpatient: LocalBurden,
     pub inpatient: LocalBurden,
     pub outpatient_model: LocalModel,
@@ -295,7 +297,7 @@ fn num(s: &str, what: &str) -> Result<i64, String> {
     if s.is_empty() {
         return Ok(0);
     }
-    s.parse::<i64>().map_err(|_| format!("{what}「{s}」が数値ではありません / {what} {s:?} is not a number"))
+    s.parse::<i64>().map_err(|_| format!("{what}「{s}」が数値ではありません（列ずれ）/ {what} is not a number (misaligned column): {s:?}"))
 }
 
 fn read_column(g: &dyn Fn(usize) -> String) -> Result<LocalProgram, String> {
@@ -304,28 +306,31 @@ fn read_column(g: &dyn Fn(usize) -> String) -> Result<LocalProgram, String> {
     }
     let hb = g(1);
     if parse_houbetsu(&hb).is_none() {
-        return Err(format!("法別番号「{hb}」が2桁の数字ではありません / houbetsu {hb:?} is not 2 digits"));
+        return Err(format!("法別番号「{hb}」が2桁の数字ではありません / houbetsu is not 2 digits: {hb:?}"));
     }
     let ins = g(0);
     if ins.is_empty() || !ins.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("保険番号「{ins}」が不正です / bad 保険番号 {ins:?}"));
+        return Err(format!("保険番号「{ins}」が不正です / bad 保険番号: {ins:?}"));
     }
-    let age = g(8);
+    // full-width / minus-sign dashes are the same separator (NFKC), not a guess
+    let age = g(8).replace(['－', '−', '‐'], "-");
     let (age_from, age_to) = if age.is_empty() {
         (None, None)
     } else {
         let (a, b) = age.split_once('-').ok_or_else(|| format!("年齢「{age}」が「開始-終了」ではありません / age {age:?} is not from-to"))?;
-        (Some(a.parse::<u32>().map_err(|_| format!("年齢「{age}」/ age {age:?}"))?), Some(b.parse::<u32>().map_err(|_| format!("年齢「{age}」/ age {age:?}"))?))
+        let bad = || format!("年齢「{age}」が「開始-終了」ではありません / age {age:?} is not from-to");
+        (Some(a.trim().parse::<u32>().map_err(|_| bad())?), Some(b.trim().parse::<u32>().map_err(|_| bad())?))
     };
-    if num(&g(9), "点数単価")? != 10 {
-        return Err(format!("点数単価「{}」が 10 ではありません（列が不完全か列ずれ）/ 点数単価 {:?} is not 10 (incomplete or misaligned column)", g(9), g(9)));
+    let yen_per_point = num(&g(9), "点数単価")?;
+    if yen_per_point <= 0 {
+        return Err(format!("点数単価「{}」がありません（列が不完全）/ 点数単価 missing (incomplete column): {:?}", g(9), g(9)));
     }
     let kubun = |r: usize| -> Result<String, String> {
         let k = g(r);
         if k.is_empty() || (k.len() == 1 && k.chars().all(|c| c.is_ascii_digit())) {
             Ok(k)
         } else {
-            Err(format!("負担区分「{k}」が不正です（列ずれ）/ 負担区分 {k:?} is malformed (misaligned column)"))
+            Err(format!("負担区分「{k}」が不正です（列ずれ）/ 負担区分 is malformed (misaligned column): {k:?}"))
         }
     };
     let outpatient = LocalBurden {
@@ -365,6 +370,7 @@ fn read_column(g: &dyn Fn(usize) -> String) -> Result<LocalProgram, String> {
         name: g(2),
         age_from,
         age_to,
+        yen_per_point,
         outpatient_model: model_of(&outpatient),
         inpatient_model: model_of(&inpatient),
         outpatient,

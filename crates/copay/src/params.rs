@@ -98,8 +98,24 @@ pub struct Params {
     pub tokutei_standard: Dated,
     pub tokutei_high_income_dialysis: Dated,
     pub kouhi: KouhiRegistry,
+    /// Age boundaries (`[age]`).
+    pub age_preschool_until: Dated,
+    pub age_school_year_end_month: Dated,
+    pub age_school_year_end_day: Dated,
+    pub age_elderly_from: Dated,
+    pub age_late_elderly_from: Dated,
     /// 法別番号 of health insurance (保険者番号 check).
     pub insurance_houbetsu: Vec<String>,
+}
+
+/// Age boundaries resolved for a date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgeParams {
+    pub preschool_until: i32,
+    /// (month, day) of the school year's last day.
+    pub school_year_end: (u32, u32),
+    pub elderly_from: i32,
+    pub late_elderly_from: i32,
 }
 
 /// Values of one class resolved for a month (plain integers: the split's hot path).
@@ -194,6 +210,11 @@ impl Params {
             tokutei_standard: dated("tokutei_shippei.standard")?,
             tokutei_high_income_dialysis: dated("tokutei_shippei.high_income_dialysis")?,
             kouhi: KouhiRegistry::from_toml(kouhi)?,
+            age_preschool_until: dated("age.preschool_until_age")?,
+            age_school_year_end_month: dated("age.school_year_end_month")?,
+            age_school_year_end_day: dated("age.school_year_end_day")?,
+            age_elderly_from: dated("age.elderly_from_age")?,
+            age_late_elderly_from: dated("age.late_elderly_from_age")?,
             insurance_houbetsu: get("numbers.insurance_houbetsu")?
                 .as_array()
                 .ok_or_else(|| perr("numbers.insurance_houbetsu", "配列が必要です", "expected an array"))?
@@ -258,6 +279,20 @@ impl Params {
             gassan_under70_min: need(&self.gassan_under70_min, "合算")?,
             tokutei_kyufu_map: map,
             hairyo,
+        })
+    }
+
+    /// The age boundaries in force on a date.
+    pub fn ages(&self, d: Date) -> Result<AgeParams, InputError> {
+        let get = |x: &Dated, what: &str| match x.at(d) {
+            At::On(v) => Ok(v),
+            _ => Err(InputError::new("C004", "input", format!("{d} の年齢区分パラメータ（{what}）がありません"), format!("no age parameter {what} for {d}")).field("date")),
+        };
+        Ok(AgeParams {
+            preschool_until: get(&self.age_preschool_until, "preschool_until_age")? as i32,
+            school_year_end: (get(&self.age_school_year_end_month, "school_year_end_month")? as u32, get(&self.age_school_year_end_day, "school_year_end_day")? as u32),
+            elderly_from: get(&self.age_elderly_from, "elderly_from_age")? as i32,
+            late_elderly_from: get(&self.age_late_elderly_from, "late_elderly_from_age")? as i32,
         })
     }
 

@@ -59,8 +59,16 @@ fn chitan_tables_all_47() {
     for (k, n) in imp.unsupported_kinds() {
         eprintln!("  unsupported: {k}: {n}");
     }
-    for (f, c, why) in imp.rejected.iter().take(5) {
-        eprintln!("  rejected {f} column {c}: {why}");
+    let mut reasons: Vec<(String, usize)> = Vec::new();
+    for (_, _, why) in &imp.rejected {
+        let key = why.rsplit_once("/ ").map_or(why.as_str(), |x| x.1).split(':').next().unwrap_or("").trim().to_string();
+        match reasons.iter_mut().find(|(k, _)| *k == key) {
+            Some(e) => e.1 += 1,
+            None => reasons.push((key, 1)),
+        }
+    }
+    for (k, n) in &reasons {
+        eprintln!("  rejected: {k}: {n}");
     }
     assert!(imp.programs.len() > 1500, "most columns read");
     assert!(modelled > 500);

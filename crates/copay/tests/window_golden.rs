@@ -19,10 +19,10 @@ fn window_golden_cases() {
             // The age class, rate and 到達月 in the input must be what the dates give.
             let birth = santei_core::date::parse_iso(b).unwrap();
             for v in &req.visits {
-                assert_eq!(age_class_on(birth, v.date).class, req.patient.age_class, "{id}: age class on {}", v.date);
-                assert_eq!(copay_rate(&params, birth, v.date, req.patient.income_class), Some(req.patient.copay_rate_percent as i64), "{id}: rate on {}", v.date);
+                assert_eq!(age_class_on(&params, birth, v.date).unwrap().class, req.patient.age_class, "{id}: age class on {}", v.date);
+                assert_eq!(copay_rate(&params, birth, v.date, req.patient.income_class).unwrap(), Some(req.patient.copay_rate_percent as i64), "{id}: rate on {}", v.date);
             }
-            assert_eq!(reached_75_in(birth, req.patient.month), req.patient.reached_75_this_month, "{id}: 75歳到達月");
+            assert_eq!(reached_75_in(&params, birth, req.patient.month).unwrap(), req.patient.reached_75_this_month, "{id}: 75歳到達月");
         }
         let mp = params.month(req.patient.month).unwrap();
         let got = window(&mp, &params.kouhi, &req).unwrap_or_else(|e| panic!("{id}: {e}"));
