@@ -355,3 +355,54 @@ pub fn check_month(mp: &MonthParams, patient: &Patient) -> Result<(), InputError
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgeClass, Care, IncomeClass, Patient};
+    use crate::params::Params;
+    use santei_core::date::YearMonth;
+
+    fn patient(age: AgeClass, c: IncomeClass, care: Care) -> Patient {
+        Patient {
+            month: YearMonth::new(2024, 6).unwrap(),
+            age_class: age,
+            income_class: Some(c),
+            copay_rate_percent: 30,
+            care,
+            multiple_high_cost: false,
+            reached_75_this_month: false,
+            hairyo_sochi: false,
+            tokutei_shippei_cap_yen: None,
+        }
+    }
+
+    /// DOMAIN.md §3.3 examples (MHLW worked examples as encoded in myclinic tests [S41]).
+    #[test]
+    fn one_percent_formula_examples() {
+        let p = Params::embedded().unwrap();
+        let mp = p.month(YearMonth::new(2024, 6).unwrap()).unwrap();
+        let l = |c, cost| limit(&mp, &patient(AgeClass::Under70, c, Care::Inpatient), Some(c), cost).unwrap().unwrap().0;
+        assert_eq!(l(IncomeClass::A, 945_760), 253_638);
+        assert_eq!(l(IncomeClass::I, 726_410), 169_084);
+        assert_eq!(l(IncomeClass::U, 364_520), 81_075);
+        assert_eq!(l(IncomeClass::U, 1_000_000), 87_430);
+        assert_eq!(l(IncomeClass::U, 100_000), 80_100); // the 1% term only when positive
+        assert_eq!(l(IncomeClass::E, 5_000_000), 57_600);
+        // 70+ 外来: individual 18,000; halved to 9,000 in the 75歳到達月
+        let mut o = patient(AgeClass::From70To74, IncomeClass::Ippan, Care::Outpatient);
+        assert_eq!(limit(&mp, &o, o.income_class, 500_000).unwrap().unwrap().0, 18_000);
+        o.reached_75_this_month = true;
+        assert_eq!(limit(&mp, &o, o.income_class, 500_000).unwrap().unwrap().0, 9_000);
+    }
+
+    /// DOMAIN.md §3.2: 359点 → 1,077 → 1,080; 195点 → 585 → 590; 10,040 × 10% = 1,004 → 1,000.
+    #[test]
+    fn ten_yen_rounding() {
+        assert_eq!(rate_amount(3_590, 30, 10), 1_080);
+        assert_eq!(rate_amount(1_950, 30, 10), 590);
+        assert_eq!(rate_amount(10_040, 10, 10), 1_000);
+        assert_eq!(rate_amount(10_050, 10, 10), 1_010); // 1,005 → 5円以上切上げ
+        assert_eq!(rate_amount(9, 50, 10), 0); // 4.5円 → 5円未満切捨て
+    }
+}
