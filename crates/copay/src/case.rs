@@ -142,7 +142,10 @@ pub fn parse_bills(v: &Value, file: &str, name: &str) -> Result<Vec<Bill>, Input
         }
         bills.push(bill);
     }
-    check_bills(&bills, file)?;
+    check_bills(&bills, file).map_err(|e| {
+        let f = e.field.clone().unwrap_or_default();
+        e.field(f.replacen("bills", name, 1))
+    })?;
     Ok(bills)
 }
 

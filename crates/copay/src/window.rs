@@ -119,8 +119,14 @@ pub fn window(mp: &MonthParams, reg: &KouhiRegistry, req: &WindowRequest) -> Res
         return Err(InputError::new("W001", "window", "既収金額が負です", "already_collected_yen is negative").field("already_collected_yen"));
     }
     let mut accs: Vec<Acc> = Vec::new();
+    let mut seen: Vec<KouhiPayer> = Vec::new();
     for b in &req.earlier_bills {
         add(&mut accs, mp, p, b);
+        for k in &b.kouhi {
+            if !seen.iter().any(|x| x.houbetsu == k.houbetsu) {
+                seen.push(k.clone());
+            }
+        }
     }
     let mut collected = req.already_collected_yen;
     let mut out = Vec::with_capacity(req.visits.len());
@@ -134,7 +140,28 @@ pub fn window(mp: &MonthParams, reg: &KouhiRegistry, req: &WindowRequest) -> Res
             return Err(InputError::new("W003", "window", "来院は日付順に並べてください", "visits must be in date order").field(f));
         }
         last = Some(v.date);
-        check_bills(&v.bills, "window").map_err(|e| e.field(format!("{f}.bills")))?;
+        check_bills(&v.bills, "window").map_err(|e| {
+            let inner = e.field.clone().unwrap_or_default();
+            e.field(format!("{f}.{inner}"))
+        })?;
+        // one 受給者証 per program: the same 公費 keeps its terms over the whole month
+        for (j, b) in v.bills.iter().enumerate() {
+            for (m, k) in b.kouhi.iter().enumerate() {
+                if let Some(first) = seen.iter().find(|x: &&KouhiPayer| x.houbetsu == k.houbetsu) {
+                    if first != k {
+                        return Err(InputError::new(
+                            "C026",
+                            "window",
+                            format!("公費 {:02} の条件（割合・上限・他院支払額）が月の途中で変わっています", k.houbetsu),
+                            format!("kouhi {:02} changes its terms (rate, cap, paid elsewhere) within the month", k.houbetsu),
+                        )
+                        .field(format!("{f}.bills[{j}].payers[{}]", m + usize::from(b.insurance))));
+                    }
+                } else {
+                    seen.push(k.clone());
+                }
+            }
+        }
         let mut today = 0;
         for b in &v.bills {
             today += uncapped_patient(mp, p, b);

@@ -119,3 +119,26 @@ fn number_check_digits() {
     assert!(!check_recipient("1234567").ok());
     assert!(!check_recipient("123456").ok());
 }
+
+#[test]
+fn window_rejects_changing_kouhi_terms_and_bad_visits() {
+    let engine = Engine::embedded().unwrap();
+    let k = |cap: i64| json!([{"kind": "insurance"}, {"kind": "kouhi", "houbetsu": "54", "rate_percent": 20, "monthly_cap_yen": cap}]);
+    let base = |visits: Value| json!({"month": "2024-06", "age_class": "under70", "income_class": "ウ", "copay_rate_percent": 30, "care": "outpatient", "visits": visits});
+    let req = santei_copay::case::parse_window(&base(json!([
+        {"date": "2024-06-03", "bills": [{"points": 100, "payers": k(5000)}]},
+        {"date": "2024-06-04", "bills": [{"points": 100, "payers": k(10000)}]}
+    ])), "w").unwrap();
+    let e = engine.window(&req).unwrap_err();
+    assert_eq!((e.code, e.field.as_deref()), ("C026", Some("visits[1].bills[0].payers[1]")));
+    // a visit outside the month, visits out of order, negative points
+    for (visits, code) in [
+        (json!([{"date": "2024-07-01", "bills": [{"points": 100, "payers": [{"kind": "insurance"}]}]}]), "W002"),
+        (json!([{"date": "2024-06-05", "bills": [{"points": 1, "payers": [{"kind": "insurance"}]}]}, {"date": "2024-06-04", "bills": [{"points": 1, "payers": [{"kind": "insurance"}]}]}]), "W003"),
+    ] {
+        let req = santei_copay::case::parse_window(&base(visits), "w").unwrap();
+        assert_eq!(engine.window(&req).unwrap_err().code, code);
+    }
+    let e = santei_copay::case::parse_window(&base(json!([{"date": "2024-06-05", "bills": [{"points": -1, "payers": [{"kind": "insurance"}]}]}])), "w").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("visits[0].bills[0].points"));
+}
