@@ -25,14 +25,15 @@ pub fn birthday(birth: Date, n: i32) -> Date {
 
 /// Last day of 義務教育就学前 (健康保険法 第74条第1項第1号 「6歳に達する日以後の最初の3月31日以前」):
 /// the first school-year end on or after the day of reaching the preschool age.
-pub fn preschool_until(a: &AgeParams, birth: Date) -> Date {
+/// `None` only when the parameters' school-year end is not a date in that year.
+pub fn preschool_until(a: &AgeParams, birth: Date) -> Option<Date> {
     let r = day_of_reaching(birth, a.preschool_until);
     let (m, d) = a.school_year_end;
-    let end = Date::from_ymd_opt(r.year(), m, d).expect("valid school-year end in parameters");
+    let end = Date::from_ymd_opt(r.year(), m, d)?;
     if r <= end {
-        end
+        Some(end)
     } else {
-        Date::from_ymd_opt(r.year() + 1, m, d).expect("valid school-year end in parameters")
+        Date::from_ymd_opt(r.year() + 1, m, d)
     }
 }
 
@@ -65,7 +66,10 @@ pub fn age_class_on(params: &Params, birth: Date, on: Date) -> Result<AgeOn, Inp
     } else if on >= from_70(&a, birth) {
         AgeOn { class: AgeClass::From70To74, preschool: false }
     } else {
-        AgeOn { class: AgeClass::Under70, preschool: on <= preschool_until(&a, birth) }
+        let until = preschool_until(&a, birth).ok_or_else(|| {
+            InputError::new("P002", "params/copay.toml", "age.school_year_end_* が日付になりません", "age.school_year_end_* is not a valid date").field("age.school_year_end_day")
+        })?;
+        AgeOn { class: AgeClass::Under70, preschool: on <= until }
     })
 }
 

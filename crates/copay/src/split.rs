@@ -318,7 +318,9 @@ pub fn split_prepared(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, 
         }
         // 後期高齢者 2割 外来 配慮措置: copay ≤ 1割 amount + 3,000 (parameters), not with マル長.
         if patient.hairyo_sochi && patient.tokutei_shippei_cap_yen.is_none() && patient.care == Care::Outpatient {
-            let (pct, cap) = mp.hairyo.expect("checked in check_month");
+            let (pct, cap) = mp.hairyo.ok_or_else(|| {
+                perr("C030", "hairyo_sochi", format!("{} は2割負担の配慮措置の期間外です", mp.month), format!("the 2割 配慮措置 is not in force in {}", mp.month))
+            })?;
             let h = rate_amount(ins_only_cost, pct, 1) + cap;
             note += &format!("; 配慮措置 {}% + {}円 = {}円", pct, format_yen(cap), format_yen(h));
             pay = pay.min(h);

@@ -23,16 +23,16 @@ fn class_on(b: Date, on: Date) -> AgeOn {
 #[test]
 fn preschool_ends_on_the_march_31_after_reaching_6() {
     // born 2018-04-02: reaches 6 on 2024-04-01 → 未就学 through 2025-03-31
-    assert_eq!(preschool_until(&a(), d(2018, 4, 2)), d(2025, 3, 31));
+    assert_eq!(preschool_until(&a(), d(2018, 4, 2)).unwrap(), d(2025, 3, 31));
     assert!(class_on(d(2018, 4, 2), d(2025, 3, 31)).preschool);
     assert!(!class_on(d(2018, 4, 2), d(2025, 4, 1)).preschool);
     // born 2018-04-01: reaches 6 on 2024-03-31 → through 2024-03-31 (same school year as 3/31 births)
-    assert_eq!(preschool_until(&a(), d(2018, 4, 1)), d(2024, 3, 31));
+    assert_eq!(preschool_until(&a(), d(2018, 4, 1)).unwrap(), d(2024, 3, 31));
     assert!(!class_on(d(2018, 4, 1), d(2024, 4, 1)).preschool);
     // born 2018-03-31: reaches 6 on 2024-03-30 → through 2024-03-31
-    assert_eq!(preschool_until(&a(), d(2018, 3, 31)), d(2024, 3, 31));
+    assert_eq!(preschool_until(&a(), d(2018, 3, 31)).unwrap(), d(2024, 3, 31));
     // born 2018-12-25 → reaches 6 2024-12-24 → through 2025-03-31
-    assert_eq!(preschool_until(&a(), d(2018, 12, 25)), d(2025, 3, 31));
+    assert_eq!(preschool_until(&a(), d(2018, 12, 25)).unwrap(), d(2025, 3, 31));
 }
 
 #[test]
