@@ -73,35 +73,47 @@ fn perr(code: &'static str, field: &str, ja: String, en: String) -> InputError {
     InputError::new(code, "input", ja, en).field(field.to_string())
 }
 
-/// Prepare bills whose amounts are rated on the bill's total (the month-level view).
-pub fn prepare<'a>(mp: &MonthParams, patient: &Patient, bills: &'a [Bill]) -> Result<Vec<Prepared<'a>>, InputError> {
-    let mut out = Vec::with_capacity(bills.len());
-    for (i, b) in bills.iter().enumerate() {
-        if b.points < 0 {
-            return Err(perr("C020", &format!("bills[{i}].points"), format!("点数が負です ({})", b.points), format!("negative points ({})", b.points)));
-        }
-        if b.kouhi.len() > MAX_KOUHI {
-            return Err(perr("C025", &format!("bills[{i}].payers"), "公費は1件に4つまでです".into(), "at most 4 kouhi per bill".into()));
-        }
-        let cost = b.points * mp.yen_per_point;
-        let mut ks = [None; MAX_KOUHI];
-        for (j, k) in b.kouhi.iter().enumerate() {
-            ks[j] = k.rate_percent.map(|r| rate_amount(cost, r as i64, mp.unit_yen));
-        }
-        out.push(Prepared {
-            cost,
-            insurance: b.insurance,
-            ins_copay: if b.insurance { rate_amount(cost, patient.copay_rate_percent as i64, mp.unit_yen) } else { 0 },
-            kouhi: &b.kouhi,
-            kouhi_share: ks,
-        });
+/// Prepare one bill whose amounts are rated on the bill's total (the month-level view).
+fn prepare_one<'a>(mp: &MonthParams, patient: &Patient, b: &'a Bill, i: usize) -> Result<Prepared<'a>, InputError> {
+    if b.points < 0 {
+        return Err(perr("C020", &format!("bills[{i}].points"), format!("点数が負です ({})", b.points), format!("negative points ({})", b.points)));
     }
-    Ok(out)
+    if b.kouhi.len() > MAX_KOUHI {
+        return Err(perr("C025", &format!("bills[{i}].payers"), "公費は1件に4つまでです".into(), "at most 4 kouhi per bill".into()));
+    }
+    let cost = b.points * mp.yen_per_point;
+    let mut ks = [None; MAX_KOUHI];
+    for (j, k) in b.kouhi.iter().enumerate() {
+        ks[j] = k.rate_percent.map(|r| rate_amount(cost, r as i64, mp.unit_yen));
+    }
+    Ok(Prepared {
+        cost,
+        insurance: b.insurance,
+        ins_copay: if b.insurance { rate_amount(cost, patient.copay_rate_percent as i64, mp.unit_yen) } else { 0 },
+        kouhi: &b.kouhi,
+        kouhi_share: ks,
+    })
 }
+
+/// Prepare bills whose amounts are rated on each bill's total (the month-level view).
+pub fn prepare<'a>(mp: &MonthParams, patient: &Patient, bills: &'a [Bill]) -> Result<Vec<Prepared<'a>>, InputError> {
+    bills.iter().enumerate().map(|(i, b)| prepare_one(mp, patient, b, i)).collect()
+}
+
+/// Bills prepared on the stack when there are at most this many (the typical case; no allocation).
+const STACK_BILLS: usize = 4;
 
 /// The month's split of `bills` for `patient`.
 pub fn split(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, bills: &[Bill], trace: Option<&mut Vec<String>>) -> Result<Split, InputError> {
     crate::model::check_bills(bills, "input")?;
+    if bills.len() <= STACK_BILLS {
+        let empty = Prepared { cost: 0, insurance: false, ins_copay: 0, kouhi: &[], kouhi_share: [None; MAX_KOUHI] };
+        let mut buf = [empty.clone(), empty.clone(), empty.clone(), empty];
+        for (i, b) in bills.iter().enumerate() {
+            buf[i] = prepare_one(mp, patient, b, i)?;
+        }
+        return split_prepared(mp, reg, patient, &buf[..bills.len()], trace);
+    }
     let prepared = prepare(mp, patient, bills)?;
     split_prepared(mp, reg, patient, &prepared, trace)
 }
@@ -185,7 +197,7 @@ pub fn format_yen(x: i64) -> String {
 pub fn split_prepared(mp: &MonthParams, reg: &KouhiRegistry, patient: &Patient, bills: &[Prepared], mut trace: Option<&mut Vec<String>>) -> Result<Split, InputError> {
     let mut warnings = Vec::new();
     let own = patient.income_class;
-    let mut kacc: Vec<KouhiAcc> = Vec::with_capacity(2);
+    let mut kacc: Vec<KouhiAcc> = Vec::new(); // allocates only when a 公費 appears
     let mut ins_charged_total = 0i64; // remaining after insurance over every insured bill
     let mut ins_cost_total = 0i64;
     let mut patient_total = 0i64;
