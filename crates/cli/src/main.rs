@@ -7,6 +7,7 @@ use std::process::ExitCode;
 mod catalog;
 mod cmd_bench;
 mod cmd_demo;
+mod cmd_copay;
 mod cmd_master;
 mod cmd_uke;
 
@@ -27,6 +28,8 @@ enum Cmd {
     Uke(cmd_uke::UkeArgs),
     /// Performance benchmarks (figures recorded in BENCHMARKS.md).
     Bench(cmd_bench::BenchArgs),
+    /// 窓口負担: the month's split between insurance, 公費 and the patient for a copay case.
+    Copay(cmd_copay::CopayArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Cmd::Master(a) => cmd_master::run(a),
         Cmd::Uke(a) => cmd_uke::run(a),
         Cmd::Bench(a) => cmd_bench::run(a),
+        Cmd::Copay(a) => cmd_copay::run(a),
     };
     match result {
         Ok(code) => code,
