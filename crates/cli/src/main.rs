@@ -4,9 +4,13 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cmd_admin;
+mod cmd_audit;
+mod cmd_backup;
 mod cmd_bench;
 mod cmd_demo;
 mod cmd_master;
+mod cmd_security;
 
 #[derive(Parser)]
 #[command(name = "santei", version, about = "共通算定モジュール — points, copay and claims from the official masters")]
@@ -23,6 +27,12 @@ enum Cmd {
     Master(cmd_master::MasterArgs),
     /// Performance benchmarks (figures recorded in BENCHMARKS.md).
     Bench(cmd_bench::BenchArgs),
+    /// Accounts: first administrator of a tenant, users, unlock, API tokens, weak-password check.
+    Admin(cmd_admin::AdminArgs),
+    /// Hash-chained audit log: verify the chain, show entries.
+    Audit(cmd_audit::AuditArgs),
+    /// Encrypted, write-once backups: create, list, verify, restore, prune.
+    Backup(cmd_backup::BackupArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +47,9 @@ fn main() -> ExitCode {
         Cmd::Demo(a) => cmd_demo::run(a),
         Cmd::Master(a) => cmd_master::run(a),
         Cmd::Bench(a) => cmd_bench::run(a),
+        Cmd::Admin(a) => cmd_admin::run(a),
+        Cmd::Audit(a) => cmd_audit::run(a),
+        Cmd::Backup(a) => cmd_backup::run(a),
     };
     match result {
         Ok(code) => code,

@@ -250,11 +250,12 @@ impl Security {
     }
 
     /// An administrator creates a user of the same tenant; returns a one-time password.
-    pub fn create_user(&self, who: &Principal, tenant: &str, name: &str, roles: &[Role], source: &str) -> Result<(i64, Secret)> {
-        self.authorize(who, tenant, Action::ManageUsers, source)?;
+    /// `who` is an administrator of the same tenant, or `None` for the local operator.
+    pub fn create_user(&self, who: Option<&Principal>, tenant: &str, name: &str, roles: &[Role], source: &str) -> Result<(i64, Secret)> {
+        let actor = self.actor_for(who, tenant, source)?;
         let (id, otp) = self.new_user(tenant, name, roles)?;
         self.audit(
-            AuditEvent::new(tenant, &who.actor(), actions::USER_CREATE, Outcome::Success)
+            AuditEvent::new(tenant, &actor, actions::USER_CREATE, Outcome::Success)
                 .source(source)
                 .resource("user", &id.to_string())
                 .detail(&crate::rbac::roles_to_string(roles)),
@@ -262,16 +263,37 @@ impl Security {
         Ok((id, otp))
     }
 
+    /// An administrator of `tenant` (checked), or the local operator of the CLI (`None`), who has
+    /// file-system access to the database anyway.
+    fn actor_for(&self, who: Option<&Principal>, tenant: &str, source: &str) -> Result<String> {
+        match who {
+            Some(p) => {
+                self.authorize(p, tenant, Action::ManageUsers, source)?;
+                Ok(p.actor())
+            }
+            None => Ok("cli:operator".to_string()),
+        }
+    }
+
+    /// Disable or re-enable a user (ends the user's sessions).
+    pub fn set_disabled(&self, who: Option<&Principal>, tenant: &str, name: &str, disabled: bool, source: &str) -> Result<()> {
+        let actor = self.actor_for(who, tenant, source)?;
+        let u = self.store.user_by_name(tenant, name)?.ok_or_else(|| SecError::not_found("利用者", "user"))?;
+        self.store.set_disabled(tenant, u.id, disabled)?;
+        self.store.delete_user_sessions(tenant, u.id)?;
+        self.audit(
+            AuditEvent::new(tenant, &actor, actions::USER_DISABLE, Outcome::Success)
+                .source(source)
+                .resource("user", &u.id.to_string())
+                .detail(if disabled { "disabled" } else { "enabled" }),
+        )?;
+        Ok(())
+    }
+
     /// Unlock an account. `who` is an administrator of the same tenant, or `None` for the local
     /// operator (`santei admin unlock`, who has file-system access to the database anyway).
     pub fn unlock(&self, who: Option<&Principal>, tenant: &str, name: &str, source: &str) -> Result<()> {
-        let actor = match who {
-            Some(p) => {
-                self.authorize(p, tenant, Action::ManageUsers, source)?;
-                p.actor()
-            }
-            None => "cli:operator".to_string(),
-        };
+        let actor = self.actor_for(who, tenant, source)?;
         let u = self.store.user_by_name(tenant, name)?.ok_or_else(|| SecError::not_found("利用者", "user"))?;
         self.store.reset_failures(tenant, u.id)?;
         self.audit(
@@ -283,13 +305,7 @@ impl Security {
 
     /// Reset a user's password to a new one-time password (forces a change at next login).
     pub fn reset_password(&self, who: Option<&Principal>, tenant: &str, name: &str, source: &str) -> Result<Secret> {
-        let actor = match who {
-            Some(p) => {
-                self.authorize(p, tenant, Action::ManageUsers, source)?;
-                p.actor()
-            }
-            None => "cli:operator".to_string(),
-        };
+        let actor = self.actor_for(who, tenant, source)?;
         let u = self.store.user_by_name(tenant, name)?.ok_or_else(|| SecError::not_found("利用者", "user"))?;
         let otp = password::generate_one_time_password()?;
         let phc = password::hash_password(&self.cfg.hash, otp.expose())?;
@@ -636,13 +652,7 @@ impl Security {
         ttl_secs: i64,
         source: &str,
     ) -> Result<(i64, Secret)> {
-        let actor = match who {
-            Some(p) => {
-                self.authorize(p, tenant, Action::ManageUsers, source)?;
-                p.actor()
-            }
-            None => "cli:operator".to_string(),
-        };
+        let actor = self.actor_for(who, tenant, source)?;
         validate_name(tenant, "医療機関コード", "tenant code")?;
         validate_name(name, "トークン名", "token name")?;
         if scopes.is_empty() || scopes.iter().any(|a| !crate::rbac::allowed(Role::ApiClient, *a)) {
@@ -678,13 +688,7 @@ impl Security {
     }
 
     pub fn revoke_api_token(&self, who: Option<&Principal>, tenant: &str, id: i64, source: &str) -> Result<()> {
-        let actor = match who {
-            Some(p) => {
-                self.authorize(p, tenant, Action::ManageUsers, source)?;
-                p.actor()
-            }
-            None => "cli:operator".to_string(),
-        };
+        let actor = self.actor_for(who, tenant, source)?;
         if !self.store.revoke_api_token(tenant, id, self.clock.now())? {
             return Err(SecError::not_found("API トークン", "API token"));
         }

@@ -49,7 +49,7 @@ fn login_without_totp_refused() {
         assert!(matches!(sec.login_second_factor(&ticket, &SecondFactor::Totp(Secret::new(code)), "").unwrap(), LoginStep::Complete { .. }));
         // A user who never enrolled cannot get a session with a password only either.
         let admin = sec.authenticate_bearer(e.session.expose()).unwrap();
-        let (_, otp) = sec.create_user(&admin, "T", "clerk1", &[Role::Clerk], "").unwrap();
+        let (_, otp) = sec.create_user(Some(&admin), "T", "clerk1", &[Role::Clerk], "").unwrap();
         let LoginStep::NeedPasswordChange { ticket } = sec.login_password("T", "clerk1", &otp, "").unwrap() else { panic!() };
         let step = sec.change_password(&ticket, &Secret::from(GOOD_PW), "").unwrap();
         assert!(matches!(step, LoginStep::NeedTotpEnrolment { .. }), "{store}");

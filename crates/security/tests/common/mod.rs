@@ -40,7 +40,7 @@ pub struct Enrolled {
 pub fn enrol(sec: &Security, clock: &TestClock, tenant: &str, name: &str, roles: &[Role], admin: Option<&Principal>) -> Enrolled {
     let (_, otp) = match admin {
         None => sec.init_tenant_admin(tenant, name, "test").unwrap(),
-        Some(a) => sec.create_user(a, tenant, name, roles, "127.0.0.1").unwrap(),
+        Some(a) => sec.create_user(Some(a), tenant, name, roles, "127.0.0.1").unwrap(),
     };
     let step = sec.login_password(tenant, name, &otp, "127.0.0.1").unwrap();
     let LoginStep::NeedPasswordChange { ticket } = step else { panic!("expected password change, got {step:?}") };
