@@ -320,7 +320,7 @@ fn corrupted(what: &str) -> SecError {
 }
 
 /// Parse and check the payload container: every file's size and SHA-256 against the manifest.
-fn unpack(p: &[u8]) -> Result<(Manifest, Vec<(String, Vec<u8>)>)> {
+fn unpack(p: &[u8]) -> Result<(Manifest, Files)> {
     let rest = p.strip_prefix(PAYLOAD_MAGIC).ok_or_else(|| corrupted("payload header"))?;
     let take = |b: &mut &[u8], n: usize| -> Result<Vec<u8>> {
         if b.len() < n {
@@ -358,6 +358,9 @@ fn unpack(p: &[u8]) -> Result<(Manifest, Vec<(String, Vec<u8>)>)> {
     Ok((manifest, files))
 }
 
+/// The files of a backup: (name, bytes).
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// Only these names are ever written on restore (no paths: nothing escapes the data dir).
 fn allowed_name(n: &str) -> bool {
     [DB_FILE, MASTER_FILE, ANCHOR_FILE].contains(&n)
@@ -366,7 +369,7 @@ fn allowed_name(n: &str) -> bool {
 /// Encrypt and frame a payload.
 fn seal(key: &BackupKey, payload: &[u8]) -> Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    gz.write_all(payload).and_then(|_| Ok(())).map_err(|e| SecError::internal(format!("圧縮エラー: {e}"), format!("compression error: {e}")))?;
+    gz.write_all(payload).map_err(|e| SecError::internal(format!("圧縮エラー: {e}"), format!("compression error: {e}")))?;
     let compressed = gz.finish().map_err(|e| SecError::internal(format!("圧縮エラー: {e}"), format!("compression error: {e}")))?;
     let nonce: [u8; 24] = random_bytes()?;
     let mut header = Vec::with_capacity(HEADER_LEN);
@@ -384,12 +387,12 @@ fn seal(key: &BackupKey, payload: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Check the name hash, header, key and tag; decrypt and decompress; check the payload.
-pub fn open_generation(key: &BackupKey, g: &Generation) -> Result<(Manifest, Vec<(String, Vec<u8>)>)> {
+pub fn open_generation(key: &BackupKey, g: &Generation) -> Result<(Manifest, Files)> {
     let bytes = read_file(&g.path)?;
     open_bytes(key, &bytes, Some(&g.sha256))
 }
 
-fn open_bytes(key: &BackupKey, bytes: &[u8], name_hash: Option<&str>) -> Result<(Manifest, Vec<(String, Vec<u8>)>)> {
+fn open_bytes(key: &BackupKey, bytes: &[u8], name_hash: Option<&str>) -> Result<(Manifest, Files)> {
     if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
         return Err(err(
             "S612",

@@ -96,7 +96,7 @@ impl SecurityStore for MemoryStore {
     fn confirm_totp(&self, tenant: &str, id: i64, step: i64) -> Result<()> {
         let mut g = self.g();
         let u = user_mut(&mut g, tenant, id)?;
-        let k = u.totp_pending.take().ok_or_else(|| SecError::auth_failed())?;
+        let k = u.totp_pending.take().ok_or_else(SecError::auth_failed)?;
         u.totp_secret = Some(k);
         u.totp_last_step = Some(step);
         Ok(())
