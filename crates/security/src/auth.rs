@@ -639,6 +639,27 @@ impl Security {
         }
     }
 
+    /// Before deleting a patient record or claim: refuse (and audit the refusal) while the
+    /// retention period runs (療担規則 第9条, see [`crate::retention`]).
+    pub fn check_retention(
+        &self,
+        who: &Principal,
+        resource_type: &str,
+        resource_id: &str,
+        completed: Option<chrono::NaiveDate>,
+        today: chrono::NaiveDate,
+        source: &str,
+    ) -> Result<()> {
+        crate::retention::check_deletion(completed, today).inspect_err(|e| {
+            let _ = self.audit(
+                AuditEvent::new(&who.tenant, &who.actor(), actions::RETENTION_REFUSED, Outcome::Denied)
+                    .source(source)
+                    .resource(resource_type, resource_id)
+                    .detail(e.code),
+            );
+        })
+    }
+
     // ------------------------------------------------------------------ API tokens
 
     /// Create an API token for a machine client (administrators only). `scopes` must be allowed

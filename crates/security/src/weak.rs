@@ -9,11 +9,14 @@
 //!    each user's hash against the default passwords, the user's own name and tenant code,
 //!    and the top `top_n` entries of the bundled list. Each try costs one Argon2 verification
 //!    (~20–50 ms with the default cost), so the default `top_n` is small (20): about
-//!    50 verifications per user.
+//!    50 verifications per user. A hash that passed is remembered (SHA-256 of the PHC string in
+//!    `security_weak_checked`), so each hash is swept once, not at every start; a changed hash
+//!    (new password, or a row edited by hand) is swept again.
 
 use crate::error::{Result, SecError};
 use crate::password::{self, common_passwords, DEFAULT_PASSWORDS, POLICY_VERSION};
 use crate::store::SecurityStore;
+use crate::util::Clock;
 use serde::Serialize;
 
 /// A user that must not be allowed to start the service.
@@ -30,6 +33,7 @@ pub const DEFAULT_TOP_N: usize = 20;
 
 /// Find accounts with weak or default passwords (see module docs).
 pub fn find_weak_accounts(store: &dyn SecurityStore, top_n: usize) -> Result<Vec<WeakAccount>> {
+    let now = crate::util::SystemClock.now();
     let mut out = Vec::new();
     for u in store.list_users(None)? {
         let reason = if !password::is_argon2id(&u.password_hash) {
@@ -40,7 +44,15 @@ pub fn find_weak_accounts(store: &dyn SecurityStore, top_n: usize) -> Result<Vec
             let mut cands: Vec<String> = DEFAULT_PASSWORDS.iter().map(|s| s.to_string()).collect();
             cands.extend([u.name.clone(), u.tenant.clone(), format!("{}{}", u.name, u.tenant)]);
             cands.extend(common_passwords().take(top_n).map(str::to_string));
-            cands.iter().any(|c| password::verify_password(&u.password_hash, c)).then_some("known weak or default password")
+            let h = crate::util::sha256(u.password_hash.as_bytes());
+            if store.weak_checked(&u.tenant, u.id, &h)? {
+                None
+            } else if cands.iter().any(|c| password::verify_password(&u.password_hash, c)) {
+                Some("known weak or default password")
+            } else {
+                store.mark_weak_checked(&u.tenant, u.id, &h, now)?;
+                None
+            }
         };
         if let Some(reason) = reason {
             out.push(WeakAccount { tenant: u.tenant, user_id: u.id, name: u.name, reason });

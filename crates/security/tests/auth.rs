@@ -282,3 +282,33 @@ fn debug_output_redacts_secrets() {
     assert!(!dbg.contains(e.session.expose()));
     assert!(!dbg.contains(e.recovery[0].expose()));
 }
+
+#[test]
+fn security_is_shareable_across_threads_and_retention_refusal_is_audited() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Security>();
+    let (sec, clock) = sqlite();
+    let e = enrol(&sec, &clock, "T", "admin", &[Role::Administrator], None);
+    let p = sec.authenticate_bearer(e.session.expose()).unwrap();
+    let d = |y, m, dd| chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+    assert_eq!(sec.check_retention(&p, "patient", "42", Some(d(2024, 3, 31)), d(2026, 1, 1), "").unwrap_err().code, "S502");
+    sec.check_retention(&p, "patient", "42", Some(d(2019, 3, 31)), d(2026, 1, 1), "").unwrap();
+    let refused = sec.store().audit_entries(0, 1000).unwrap().into_iter().filter(|a| a.action == "retention.refused").count();
+    assert_eq!(refused, 1);
+}
+
+#[test]
+fn weak_sweep_runs_once_per_hash() {
+    use santei_security::password::{hash_password, HashParams, POLICY_VERSION};
+    let (sec, clock) = sqlite();
+    enrol(&sec, &clock, "T", "admin", &[Role::Administrator], None);
+    let u = sec.store().user_by_name("T", "admin").unwrap().unwrap();
+    let h = santei_security::util::sha256(u.password_hash.as_bytes());
+    assert!(!sec.store().weak_checked("T", u.id, &h).unwrap());
+    weak::refuse_weak_accounts(sec.store().as_ref()).unwrap();
+    assert!(sec.store().weak_checked("T", u.id, &h).unwrap());
+    // A changed hash is swept again (and caught).
+    let bad = hash_password(&HashParams::insecure_for_tests(), "administrator").unwrap();
+    sec.store().set_password("T", u.id, &bad, POLICY_VERSION, false).unwrap();
+    assert!(weak::refuse_weak_accounts(sec.store().as_ref()).is_err());
+}

@@ -14,6 +14,7 @@ struct Inner {
     sessions: HashMap<[u8; 32], Session>,
     tokens: Vec<ApiToken>,
     audit: Vec<AuditEntry>,
+    weak_checked: Vec<(String, i64, [u8; 32])>,
 }
 
 #[derive(Default)]
@@ -131,6 +132,15 @@ impl SecurityStore for MemoryStore {
         let u = user_mut(&mut g, tenant, id)?;
         u.failures = 0;
         u.locked_until = None;
+        Ok(())
+    }
+    fn weak_checked(&self, tenant: &str, user: i64, h: &[u8; 32]) -> Result<bool> {
+        Ok(self.g().weak_checked.iter().any(|(t, u, x)| t == tenant && *u == user && x == h))
+    }
+    fn mark_weak_checked(&self, tenant: &str, user: i64, h: &[u8; 32], _now: i64) -> Result<()> {
+        let mut g = self.g();
+        g.weak_checked.retain(|(t, u, _)| !(t == tenant && *u == user));
+        g.weak_checked.push((tenant.into(), user, *h));
         Ok(())
     }
     fn replace_recovery_codes(&self, tenant: &str, user: i64, hashes: &[[u8; 32]]) -> Result<()> {

@@ -48,6 +48,11 @@ pub trait SecurityStore: Send + Sync {
     /// Clear the failure counter and any lock (successful login or administrator unlock).
     fn reset_failures(&self, tenant: &str, id: i64) -> Result<()>;
 
+    /// Has this exact password hash already passed the start-up weak-password sweep?
+    fn weak_checked(&self, tenant: &str, user: i64, phc_sha256: &[u8; 32]) -> Result<bool>;
+    /// Remember that this hash passed the sweep (so the next start does not repeat it).
+    fn mark_weak_checked(&self, tenant: &str, user: i64, phc_sha256: &[u8; 32], now: i64) -> Result<()>;
+
     // ----- recovery codes -----
     fn replace_recovery_codes(&self, tenant: &str, user: i64, hashes: &[[u8; 32]]) -> Result<()>;
     /// Atomically mark an unused code as used; false if no such unused code.

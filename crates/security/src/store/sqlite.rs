@@ -39,6 +39,13 @@ const MIGRATIONS: &[&str] = &[
         used_at INTEGER,
         PRIMARY KEY (tenant, user_id, code_hash)
     );
+    CREATE TABLE security_weak_checked (
+        tenant TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        phc_sha256 BLOB NOT NULL,
+        checked_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, user_id)
+    );
     CREATE TABLE security_sessions (
         token_hash BLOB PRIMARY KEY,
         tenant TEXT NOT NULL,
@@ -332,6 +339,21 @@ impl SecurityStore for SqliteStore {
             "UPDATE security_users SET failures = 0, locked_until = NULL WHERE tenant = ?1 AND id = ?2",
             params![tenant, id],
         )?)
+    }
+    fn weak_checked(&self, tenant: &str, user: i64, h: &[u8; 32]) -> Result<bool> {
+        let n: i64 = self.c().query_row(
+            "SELECT COUNT(*) FROM security_weak_checked WHERE tenant = ?1 AND user_id = ?2 AND phc_sha256 = ?3",
+            params![tenant, user, &h[..]],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+    fn mark_weak_checked(&self, tenant: &str, user: i64, h: &[u8; 32], now: i64) -> Result<()> {
+        self.c().execute(
+            "INSERT OR REPLACE INTO security_weak_checked (tenant, user_id, phc_sha256, checked_at) VALUES (?1, ?2, ?3, ?4)",
+            params![tenant, user, &h[..], now],
+        )?;
+        Ok(())
     }
     fn replace_recovery_codes(&self, tenant: &str, user: i64, hashes: &[[u8; 32]]) -> Result<()> {
         let mut c = self.c();
