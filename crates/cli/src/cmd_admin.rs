@@ -157,7 +157,11 @@ pub fn run(a: AdminArgs) -> R {
                 Err(e) => Ok(fail(&e)),
             }
         }
-        AdminCmd::Disable { tenant, user, enable } => {
+        AdminCmd::Disable {
+            tenant,
+            user,
+            enable,
+        } => {
             let sec = open_existing(&dir)?;
             match sec.set_disabled(None, &tenant, &user, !enable, "cli") {
                 Ok(()) => Ok(ExitCode::SUCCESS),
@@ -197,18 +201,40 @@ pub fn run(a: AdminArgs) -> R {
                     if u.disabled {
                         flags.push("disabled");
                     }
-                    println!("{}\t{}\t{}\t{}\t{}", u.tenant, u.id, u.name, roles.join(","), flags.join(" "));
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        u.tenant,
+                        u.id,
+                        u.name,
+                        roles.join(","),
+                        flags.join(" ")
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        AdminCmd::TokenCreate { tenant, name, scope, days } => {
+        AdminCmd::TokenCreate {
+            tenant,
+            name,
+            scope,
+            days,
+        } => {
             let mut scopes = Vec::new();
             for s in &scope {
-                scopes.push(Action::parse(s.trim()).ok_or_else(|| format!("権限「{s}」は不正です / unknown scope '{s}'"))?);
+                scopes.push(
+                    Action::parse(s.trim())
+                        .ok_or_else(|| format!("権限「{s}」は不正です / unknown scope '{s}'"))?,
+                );
             }
             let sec = open_existing(&dir)?;
-            match sec.create_api_token(None, &tenant, &name, &scopes, days.saturating_mul(86400), "cli") {
+            match sec.create_api_token(
+                None,
+                &tenant,
+                &name,
+                &scopes,
+                days.saturating_mul(86400),
+                "cli",
+            ) {
                 Ok((id, tok)) => {
                     println!("API トークン(番号 {id})/ API token (id {id}):");
                     println!("  {}", tok.expose());

@@ -65,7 +65,11 @@ pub fn run(a: AuditArgs) -> R {
                 Some(b) => Ok(fail(&b.to_error())),
             }
         }
-        AuditCmd::Show { tenant, after, limit } => {
+        AuditCmd::Show {
+            tenant,
+            after,
+            limit,
+        } => {
             let limit = limit.min(100_000);
             let entries = match &tenant {
                 Some(t) => sec.store().audit_entries_for_tenant(t, after, limit)?,

@@ -83,7 +83,11 @@ fn key(opt: Option<&Path>, create: bool, data: Option<&Path>) -> Result<BackupKe
 
 pub fn run(a: BackupArgs) -> R {
     match a.cmd {
-        BackupCmd::Create { data_dir: d, to, json } => {
+        BackupCmd::Create {
+            data_dir: d,
+            to,
+            json,
+        } => {
             let dir = data_dir(d);
             let k = match key(a.key.as_deref(), true, Some(&dir)) {
                 Ok(k) => k,
@@ -95,8 +99,13 @@ pub fn run(a: BackupArgs) -> R {
                     if dir.join(santei_security::store::sqlite::DB_FILE).is_file() {
                         let sec = open(&dir)?;
                         sec.audit(
-                            AuditEvent::new("", "cli:operator", actions::BACKUP_CREATE, Outcome::Success)
-                                .resource("backup", &c.generation.file_name),
+                            AuditEvent::new(
+                                "",
+                                "cli:operator",
+                                actions::BACKUP_CREATE,
+                                Outcome::Success,
+                            )
+                            .resource("backup", &c.generation.file_name),
                         )?;
                     }
                     if json {
@@ -152,17 +161,29 @@ pub fn run(a: BackupArgs) -> R {
                 }
             }
             if v.is_empty() {
-                eprintln!("santei: {} にバックアップがありません / no backups in {}", from.display(), from.display());
+                eprintln!(
+                    "santei: {} にバックアップがありません / no backups in {}",
+                    from.display(),
+                    from.display()
+                );
                 return Ok(ExitCode::from(1));
             }
             if bad > 0 {
                 eprintln!("santei: {bad} 世代が検証に失敗しました / {bad} generation(s) failed verification");
                 return Ok(ExitCode::from(1));
             }
-            eprintln!("{} 世代すべて正常 / all {} generation(s) verified", v.len(), v.len());
+            eprintln!(
+                "{} 世代すべて正常 / all {} generation(s) verified",
+                v.len(),
+                v.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        BackupCmd::Restore { from, data_dir: d, generation } => {
+        BackupCmd::Restore {
+            from,
+            data_dir: d,
+            generation,
+        } => {
             let dir = data_dir(d);
             let k = match key(a.key.as_deref(), false, None) {
                 Ok(k) => k,
@@ -170,10 +191,19 @@ pub fn run(a: BackupArgs) -> R {
             };
             match backup::restore(&from, &dir, &k, generation.as_deref()) {
                 Ok((g, m)) => {
-                    if m.files.iter().any(|f| f.name == santei_security::store::sqlite::DB_FILE) {
+                    if m.files
+                        .iter()
+                        .any(|f| f.name == santei_security::store::sqlite::DB_FILE)
+                    {
                         let sec = open(&dir)?;
                         sec.audit(
-                            AuditEvent::new("", "cli:operator", actions::BACKUP_RESTORE, Outcome::Success).resource("backup", &g.file_name),
+                            AuditEvent::new(
+                                "",
+                                "cli:operator",
+                                actions::BACKUP_RESTORE,
+                                Outcome::Success,
+                            )
+                            .resource("backup", &g.file_name),
                         )?;
                         if let Ok(r) = sec.verify_audit() {
                             if let Some(b) = r.broken {
@@ -181,7 +211,13 @@ pub fn run(a: BackupArgs) -> R {
                             }
                         }
                     }
-                    println!("{} を {} に復元しました / restored {} into {}", g.file_name, dir.display(), g.file_name, dir.display());
+                    println!(
+                        "{} を {} に復元しました / restored {} into {}",
+                        g.file_name,
+                        dir.display(),
+                        g.file_name,
+                        dir.display()
+                    );
                     for f in &m.files {
                         println!("  {}  {} bytes", f.name, f.size);
                     }

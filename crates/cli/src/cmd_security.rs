@@ -17,7 +17,10 @@ pub fn data_dir(d: Option<PathBuf>) -> PathBuf {
 /// audit anchor file beside it.
 pub fn open(dir: &Path) -> Result<Security, SecError> {
     let store = SqliteStore::open_data_dir(dir)?;
-    let cfg = Config { anchor_file: Some(dir.join(ANCHOR_FILE)), ..Config::default() };
+    let cfg = Config {
+        anchor_file: Some(dir.join(ANCHOR_FILE)),
+        ..Config::default()
+    };
     Ok(Security::new(Arc::new(store), Arc::new(SystemClock), cfg))
 }
 
@@ -27,7 +30,10 @@ pub fn open_existing(dir: &Path) -> Result<Security, SecError> {
     if !db.is_file() {
         return Err(SecError::invalid(
             "S701",
-            format!("{} がありません(データディレクトリを確認してください)", db.display()),
+            format!(
+                "{} がありません(データディレクトリを確認してください)",
+                db.display()
+            ),
             format!("{} does not exist (check the data directory)", db.display()),
         ));
     }
@@ -45,6 +51,9 @@ pub fn fail(e: &SecError) -> ExitCode {
 mod tests {
     #[test]
     fn backup_names_the_real_master_store_file() {
-        assert_eq!(santei_security::backup::MASTER_FILE, santei_master::store::FILE_NAME);
+        assert_eq!(
+            santei_security::backup::MASTER_FILE,
+            santei_master::store::FILE_NAME
+        );
     }
 }

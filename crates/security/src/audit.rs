@@ -57,7 +57,16 @@ pub fn canonical_bytes(e: &AuditEntry) -> Vec<u8> {
     b.extend_from_slice(&e.prev_hash);
     b.extend_from_slice(&e.seq.to_be_bytes());
     b.extend_from_slice(&e.time.to_be_bytes());
-    for f in [&e.tenant, &e.actor, &e.source, &e.action, &e.resource_type, &e.resource_id, &e.outcome, &e.detail] {
+    for f in [
+        &e.tenant,
+        &e.actor,
+        &e.source,
+        &e.action,
+        &e.resource_type,
+        &e.resource_id,
+        &e.outcome,
+        &e.detail,
+    ] {
         b.extend_from_slice(&(f.len() as u32).to_be_bytes());
         b.extend_from_slice(f.as_bytes());
     }
@@ -157,7 +166,10 @@ impl Anchor {
             Ok(s) => Anchor::parse(&s).map(Some).ok_or_else(|| {
                 SecError::integrity(
                     "S302",
-                    format!("{}: 監査ログのアンカーファイルが壊れています", path.display()),
+                    format!(
+                        "{}: 監査ログのアンカーファイルが壊れています",
+                        path.display()
+                    ),
                     format!("{}: audit anchor file is malformed", path.display()),
                 )
             }),
@@ -167,7 +179,8 @@ impl Anchor {
     }
     /// Replace the anchor atomically (write a temporary file, rename).
     pub fn write(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        let r: [u8; 6] = crate::util::random_bytes()?;
+        let tmp = path.with_extension(format!("tmp-{}-{}", std::process::id(), hex(&r)));
         std::fs::write(&tmp, self.to_line()).map_err(|e| SecError::io(&tmp, &e))?;
         std::fs::rename(&tmp, path).map_err(|e| SecError::io(path, &e))
     }
@@ -188,23 +201,37 @@ pub fn verify_chain(store: &dyn SecurityStore, anchor: Option<Anchor>) -> Result
         for e in page {
             count += 1;
             if e.seq != expected {
-                broken = Some(ChainBreak { seq: e.seq, reason: BreakReason::Missing { expected_seq: expected } });
+                broken = Some(ChainBreak {
+                    seq: e.seq,
+                    reason: BreakReason::Missing {
+                        expected_seq: expected,
+                    },
+                });
                 break 'outer;
             }
             if !ct_eq(&e.prev_hash, &prev) {
-                broken = Some(ChainBreak { seq: e.seq, reason: BreakReason::BrokenLink });
+                broken = Some(ChainBreak {
+                    seq: e.seq,
+                    reason: BreakReason::BrokenLink,
+                });
                 break 'outer;
             }
             let h = entry_hash(&e);
             if !ct_eq(&h, &e.hash) {
-                broken = Some(ChainBreak { seq: e.seq, reason: BreakReason::Edited });
+                broken = Some(ChainBreak {
+                    seq: e.seq,
+                    reason: BreakReason::Edited,
+                });
                 break 'outer;
             }
             if let Some(a) = anchor {
                 if a.seq == e.seq {
                     anchor_seen = true;
                     if !ct_eq(&a.hash, &h) {
-                        broken = Some(ChainBreak { seq: e.seq, reason: BreakReason::AnchorMismatch { anchor_seq: a.seq } });
+                        broken = Some(ChainBreak {
+                            seq: e.seq,
+                            reason: BreakReason::AnchorMismatch { anchor_seq: a.seq },
+                        });
                         break 'outer;
                     }
                 }
@@ -216,9 +243,17 @@ pub fn verify_chain(store: &dyn SecurityStore, anchor: Option<Anchor>) -> Result
     if broken.is_none() {
         if let Some(a) = anchor {
             if !anchor_seen && a.seq > 0 {
-                broken = Some(ChainBreak { seq: expected, reason: BreakReason::AnchorMismatch { anchor_seq: a.seq } });
+                broken = Some(ChainBreak {
+                    seq: expected,
+                    reason: BreakReason::AnchorMismatch { anchor_seq: a.seq },
+                });
             }
         }
     }
-    Ok(ChainReport { entries: count, head_seq: expected - 1, head_hash: prev, broken })
+    Ok(ChainReport {
+        entries: count,
+        head_seq: expected - 1,
+        head_hash: prev,
+        broken,
+    })
 }

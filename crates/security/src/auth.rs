@@ -25,7 +25,7 @@ use crate::store::SecurityStore;
 use crate::totp;
 use crate::util::{base32, hex, random_bytes, sha256, Clock, Secret};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Settings (all have safe defaults).
 #[derive(Debug, Clone)]
@@ -89,9 +89,9 @@ pub enum LoginStep {
 impl LoginStep {
     pub fn ticket(&self) -> Option<&Secret> {
         match self {
-            LoginStep::NeedSecondFactor { ticket } | LoginStep::NeedPasswordChange { ticket } | LoginStep::NeedTotpEnrolment { ticket } => {
-                Some(ticket)
-            }
+            LoginStep::NeedSecondFactor { ticket }
+            | LoginStep::NeedPasswordChange { ticket }
+            | LoginStep::NeedTotpEnrolment { ticket } => Some(ticket),
             LoginStep::Complete { .. } => None,
         }
     }
@@ -133,7 +133,11 @@ fn new_token(prefix: &str) -> Result<(Secret, [u8; 32])> {
 }
 
 fn recovery_hash(tenant: &str, user: i64, code: &str) -> [u8; 32] {
-    let norm: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    let norm: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
     sha256(format!("santei-recovery-v1\n{tenant}\n{user}\n{norm}").as_bytes())
 }
 
@@ -143,11 +147,19 @@ pub struct Security {
     clock: Arc<dyn Clock>,
     cfg: Config,
     dummy: OnceLock<String>,
+    /// Serialises anchor writes and keeps them monotonic (highest seq written so far).
+    anchor_seq: Mutex<i64>,
 }
 
 impl Security {
     pub fn new(store: Arc<dyn SecurityStore>, clock: Arc<dyn Clock>, cfg: Config) -> Self {
-        Security { store, clock, cfg, dummy: OnceLock::new() }
+        Security {
+            store,
+            clock,
+            cfg,
+            dummy: OnceLock::new(),
+            anchor_seq: Mutex::new(0),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn SecurityStore> {
@@ -185,9 +197,14 @@ impl Security {
         };
         let e = self.store.append_audit(&build)?;
         if let Some(p) = &self.cfg.anchor_file {
-            let mut hash = [0u8; 32];
-            hash.copy_from_slice(&e.hash);
-            Anchor { seq: e.seq, hash }.write(p)?;
+            // Concurrent appends finish in any order: write under a lock, never move backwards.
+            let mut last = self.anchor_seq.lock().unwrap_or_else(|p| p.into_inner());
+            if e.seq > *last {
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(&e.hash);
+                Anchor { seq: e.seq, hash }.write(p)?;
+                *last = e.seq;
+            }
         }
         Ok(e)
     }
@@ -204,7 +221,8 @@ impl Security {
     /// Read audit entries of the principal's tenant (requires `ReadAudit`).
     pub fn read_audit(&self, who: &Principal, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
         self.authorize(who, &who.tenant, Action::ReadAudit, "")?;
-        self.store.audit_entries_for_tenant(&who.tenant, after, limit.min(10_000))
+        self.store
+            .audit_entries_for_tenant(&who.tenant, after, limit.min(10_000))
     }
 
     // ------------------------------------------------------------------ accounts
@@ -235,8 +253,18 @@ impl Security {
 
     /// Create the first administrator of a tenant (`santei admin init`). Refused if the tenant
     /// already has an administrator. Returns the user id and a one-time password to show once.
-    pub fn init_tenant_admin(&self, tenant: &str, name: &str, actor: &str) -> Result<(i64, Secret)> {
-        if self.store.list_users(Some(tenant))?.iter().any(|u| u.roles.contains(&Role::Administrator)) {
+    pub fn init_tenant_admin(
+        &self,
+        tenant: &str,
+        name: &str,
+        actor: &str,
+    ) -> Result<(i64, Secret)> {
+        if self
+            .store
+            .list_users(Some(tenant))?
+            .iter()
+            .any(|u| u.roles.contains(&Role::Administrator))
+        {
             return Err(SecError::conflict(
                 "S202",
                 format!("医療機関 {tenant} には既に管理者がいます"),
@@ -244,14 +272,24 @@ impl Security {
             ));
         }
         let (id, otp) = self.new_user(tenant, name, &[Role::Administrator])?;
-        self.audit(AuditEvent::new(tenant, actor, actions::TENANT_INIT, Outcome::Success).resource("user", &id.to_string()))?;
+        self.audit(
+            AuditEvent::new(tenant, actor, actions::TENANT_INIT, Outcome::Success)
+                .resource("user", &id.to_string()),
+        )?;
         tracing::info!(tenant, user_id = id, "first administrator created");
         Ok((id, otp))
     }
 
     /// An administrator creates a user of the same tenant; returns a one-time password.
     /// `who` is an administrator of the same tenant, or `None` for the local operator.
-    pub fn create_user(&self, who: Option<&Principal>, tenant: &str, name: &str, roles: &[Role], source: &str) -> Result<(i64, Secret)> {
+    pub fn create_user(
+        &self,
+        who: Option<&Principal>,
+        tenant: &str,
+        name: &str,
+        roles: &[Role],
+        source: &str,
+    ) -> Result<(i64, Secret)> {
         let actor = self.actor_for(who, tenant, source)?;
         let (id, otp) = self.new_user(tenant, name, roles)?;
         self.audit(
@@ -276,9 +314,19 @@ impl Security {
     }
 
     /// Disable or re-enable a user (ends the user's sessions).
-    pub fn set_disabled(&self, who: Option<&Principal>, tenant: &str, name: &str, disabled: bool, source: &str) -> Result<()> {
+    pub fn set_disabled(
+        &self,
+        who: Option<&Principal>,
+        tenant: &str,
+        name: &str,
+        disabled: bool,
+        source: &str,
+    ) -> Result<()> {
         let actor = self.actor_for(who, tenant, source)?;
-        let u = self.store.user_by_name(tenant, name)?.ok_or_else(|| SecError::not_found("利用者", "user"))?;
+        let u = self
+            .store
+            .user_by_name(tenant, name)?
+            .ok_or_else(|| SecError::not_found("利用者", "user"))?;
         self.store.set_disabled(tenant, u.id, disabled)?;
         self.store.delete_user_sessions(tenant, u.id)?;
         self.audit(
@@ -292,24 +340,45 @@ impl Security {
 
     /// Unlock an account. `who` is an administrator of the same tenant, or `None` for the local
     /// operator (`santei admin unlock`, who has file-system access to the database anyway).
-    pub fn unlock(&self, who: Option<&Principal>, tenant: &str, name: &str, source: &str) -> Result<()> {
+    pub fn unlock(
+        &self,
+        who: Option<&Principal>,
+        tenant: &str,
+        name: &str,
+        source: &str,
+    ) -> Result<()> {
         let actor = self.actor_for(who, tenant, source)?;
-        let u = self.store.user_by_name(tenant, name)?.ok_or_else(|| SecError::not_found("利用者", "user"))?;
+        let u = self
+            .store
+            .user_by_name(tenant, name)?
+            .ok_or_else(|| SecError::not_found("利用者", "user"))?;
         self.store.reset_failures(tenant, u.id)?;
         self.audit(
-            AuditEvent::new(tenant, &actor, actions::UNLOCK, Outcome::Success).source(source).resource("user", &u.id.to_string()),
+            AuditEvent::new(tenant, &actor, actions::UNLOCK, Outcome::Success)
+                .source(source)
+                .resource("user", &u.id.to_string()),
         )?;
         tracing::info!(tenant, user_id = u.id, "account unlocked");
         Ok(())
     }
 
     /// Reset a user's password to a new one-time password (forces a change at next login).
-    pub fn reset_password(&self, who: Option<&Principal>, tenant: &str, name: &str, source: &str) -> Result<Secret> {
+    pub fn reset_password(
+        &self,
+        who: Option<&Principal>,
+        tenant: &str,
+        name: &str,
+        source: &str,
+    ) -> Result<Secret> {
         let actor = self.actor_for(who, tenant, source)?;
-        let u = self.store.user_by_name(tenant, name)?.ok_or_else(|| SecError::not_found("利用者", "user"))?;
+        let u = self
+            .store
+            .user_by_name(tenant, name)?
+            .ok_or_else(|| SecError::not_found("利用者", "user"))?;
         let otp = password::generate_one_time_password()?;
         let phc = password::hash_password(&self.cfg.hash, otp.expose())?;
-        self.store.set_password(tenant, u.id, &phc, password::POLICY_VERSION, true)?;
+        self.store
+            .set_password(tenant, u.id, &phc, password::POLICY_VERSION, true)?;
         self.store.delete_user_sessions(tenant, u.id)?;
         self.audit(
             AuditEvent::new(tenant, &actor, actions::PASSWORD_CHANGE, Outcome::Success)
@@ -323,7 +392,8 @@ impl Security {
     // ------------------------------------------------------------------ login
 
     fn dummy_hash(&self) -> &str {
-        self.dummy.get_or_init(|| password::dummy_hash(&self.cfg.hash))
+        self.dummy
+            .get_or_init(|| password::dummy_hash(&self.cfg.hash))
     }
 
     fn locked(&self, u: &User, now: i64) -> bool {
@@ -333,11 +403,22 @@ impl Security {
     /// Count a failure for `u`; audit it and, if it locked the account, audit the lock.
     fn fail(&self, u: &User, factor: &str, source: &str) -> SecError {
         let now = self.clock.now();
-        let r = self.store.record_failure(&u.tenant, u.id, now, self.cfg.max_failures, self.cfg.lock_secs);
+        let r = self.store.record_failure(
+            &u.tenant,
+            u.id,
+            now,
+            self.cfg.max_failures,
+            self.cfg.lock_secs,
+        );
         let _ = self.audit(
-            AuditEvent::new(&u.tenant, &format!("user:{}", u.id), factor, Outcome::Failure)
-                .source(source)
-                .resource("user", &u.id.to_string()),
+            AuditEvent::new(
+                &u.tenant,
+                &format!("user:{}", u.id),
+                factor,
+                Outcome::Failure,
+            )
+            .source(source)
+            .resource("user", &u.id.to_string()),
         );
         tracing::warn!(tenant = %u.tenant, user_id = u.id, factor, "authentication failure");
         if let Ok(o) = r {
@@ -346,7 +427,11 @@ impl Security {
                     AuditEvent::new(&u.tenant, "system", actions::LOCK, Outcome::Success)
                         .source(source)
                         .resource("user", &u.id.to_string())
-                        .detail(&format!("{} consecutive failures; locked until {}", o.failures, crate::util::iso(until))),
+                        .detail(&format!(
+                            "{} consecutive failures; locked until {}",
+                            o.failures,
+                            crate::util::iso(until)
+                        )),
                 );
                 tracing::warn!(tenant = %u.tenant, user_id = u.id, until, "account locked");
             }
@@ -355,35 +440,64 @@ impl Security {
     }
 
     /// Step 1: user name and password.
-    pub fn login_password(&self, tenant: &str, name: &str, pw: &Secret, source: &str) -> Result<LoginStep> {
+    pub fn login_password(
+        &self,
+        tenant: &str,
+        name: &str,
+        pw: &Secret,
+        source: &str,
+    ) -> Result<LoginStep> {
         let now = self.clock.now();
         let user = self.store.user_by_name(tenant, name)?;
+        // Absurdly long input: never a valid password; don't hash megabytes.
+        let pw = if pw.expose().len() > self.cfg.policy.max_bytes {
+            &Secret::new(String::new())
+        } else {
+            pw
+        };
         let Some(u) = user.filter(|u| !u.disabled && u.roles.iter().any(|r| r.is_human())) else {
             // Same work as for a real user, same answer. The attempted name is not recorded
             // (people type passwords into the name field).
             let _ = password::verify_password(self.dummy_hash(), pw.expose());
-            let _ = self.audit(AuditEvent::new(tenant, "unknown", actions::LOGIN_PASSWORD, Outcome::Failure).source(source));
+            let _ = self.audit(
+                AuditEvent::new(tenant, "unknown", actions::LOGIN_PASSWORD, Outcome::Failure)
+                    .source(source),
+            );
             tracing::warn!(tenant, "authentication failure (unknown or disabled user)");
             return Err(SecError::auth_failed());
         };
         let ok = password::verify_password(&u.password_hash, pw.expose());
         if self.locked(&u, now) {
             let _ = self.audit(
-                AuditEvent::new(tenant, &format!("user:{}", u.id), actions::LOGIN_PASSWORD, Outcome::Denied)
-                    .source(source)
-                    .resource("user", &u.id.to_string())
-                    .detail("account locked"),
+                AuditEvent::new(
+                    tenant,
+                    &format!("user:{}", u.id),
+                    actions::LOGIN_PASSWORD,
+                    Outcome::Denied,
+                )
+                .source(source)
+                .resource("user", &u.id.to_string())
+                .detail("account locked"),
             );
             return Err(SecError::auth_failed());
         }
         if !ok {
             return Err(self.fail(&u, actions::LOGIN_PASSWORD, source));
         }
-        let stage = if u.totp_secret.is_some() { Stage::NeedSecondFactor } else { self.after_second_factor(&u) };
+        let stage = if u.totp_secret.is_some() {
+            Stage::NeedSecondFactor
+        } else {
+            self.after_second_factor(&u)
+        };
         self.audit(
-            AuditEvent::new(tenant, &format!("user:{}", u.id), actions::LOGIN_PASSWORD, Outcome::Success)
-                .source(source)
-                .resource("user", &u.id.to_string()),
+            AuditEvent::new(
+                tenant,
+                &format!("user:{}", u.id),
+                actions::LOGIN_PASSWORD,
+                Outcome::Success,
+            )
+            .source(source)
+            .resource("user", &u.id.to_string()),
         )?;
         self.issue(&u, stage, source)
     }
@@ -419,12 +533,20 @@ impl Security {
             })?;
             self.store.reset_failures(&u.tenant, u.id)?;
             self.audit(
-                AuditEvent::new(&u.tenant, &format!("user:{}", u.id), actions::LOGIN, Outcome::Success)
-                    .source(source)
-                    .resource("user", &u.id.to_string()),
+                AuditEvent::new(
+                    &u.tenant,
+                    &format!("user:{}", u.id),
+                    actions::LOGIN,
+                    Outcome::Success,
+                )
+                .source(source)
+                .resource("user", &u.id.to_string()),
             )?;
             tracing::info!(tenant = %u.tenant, user_id = u.id, "login");
-            return Ok(LoginStep::Complete { session: tok, expires_at });
+            return Ok(LoginStep::Complete {
+                session: tok,
+                expires_at,
+            });
         }
         let (tok, h) = new_token(TICKET_PREFIX)?;
         self.store.insert_session(&Session {
@@ -451,7 +573,10 @@ impl Security {
         if s.stage != stage || s.expires_at <= now {
             return Err(SecError::auth_failed());
         }
-        let u = self.store.user_by_id(&s.tenant, s.user_id)?.ok_or_else(SecError::auth_failed)?;
+        let u = self
+            .store
+            .user_by_id(&s.tenant, s.user_id)?
+            .ok_or_else(SecError::auth_failed)?;
         if u.disabled {
             return Err(SecError::auth_failed());
         }
@@ -463,7 +588,12 @@ impl Security {
     }
 
     /// Step 2: a second factor (TOTP code or recovery code).
-    pub fn login_second_factor(&self, ticket: &Secret, factor: &SecondFactor, source: &str) -> Result<LoginStep> {
+    pub fn login_second_factor(
+        &self,
+        ticket: &Secret,
+        factor: &SecondFactor,
+        source: &str,
+    ) -> Result<LoginStep> {
         let (s, u) = self.ticket(ticket, Stage::NeedSecondFactor)?;
         let now = self.clock.now();
         let ok = match factor {
@@ -479,12 +609,20 @@ impl Security {
                 let h = recovery_hash(&u.tenant, u.id, code.expose());
                 let used = self.store.consume_recovery_code(&u.tenant, u.id, &h, now)?;
                 if used {
-                    let left = self.store.unused_recovery_codes(&u.tenant, u.id).unwrap_or(0);
+                    let left = self
+                        .store
+                        .unused_recovery_codes(&u.tenant, u.id)
+                        .unwrap_or(0);
                     self.audit(
-                        AuditEvent::new(&u.tenant, &format!("user:{}", u.id), actions::RECOVERY_CODE_USED, Outcome::Success)
-                            .source(source)
-                            .resource("user", &u.id.to_string())
-                            .detail(&format!("{left} recovery codes left")),
+                        AuditEvent::new(
+                            &u.tenant,
+                            &format!("user:{}", u.id),
+                            actions::RECOVERY_CODE_USED,
+                            Outcome::Success,
+                        )
+                        .source(source)
+                        .resource("user", &u.id.to_string())
+                        .detail(&format!("{left} recovery codes left")),
                     )?;
                 }
                 used
@@ -499,21 +637,39 @@ impl Security {
     }
 
     /// Step: set a new password (required after a one-time password).
-    pub fn change_password(&self, ticket: &Secret, new_pw: &Secret, source: &str) -> Result<LoginStep> {
+    pub fn change_password(
+        &self,
+        ticket: &Secret,
+        new_pw: &Secret,
+        source: &str,
+    ) -> Result<LoginStep> {
         let (s, u) = self.ticket(ticket, Stage::NeedPasswordChange)?;
         password::check_policy(&self.cfg.policy, new_pw.expose(), &[&u.name, &u.tenant])?;
         if password::verify_password(&u.password_hash, new_pw.expose()) {
-            return Err(SecError::invalid("S107", "以前と同じパスワードは使えません", "the new password must differ from the old one"));
+            return Err(SecError::invalid(
+                "S107",
+                "以前と同じパスワードは使えません",
+                "the new password must differ from the old one",
+            ));
         }
         let phc = password::hash_password(&self.cfg.hash, new_pw.expose())?;
-        self.store.set_password(&u.tenant, u.id, &phc, password::POLICY_VERSION, false)?;
+        self.store
+            .set_password(&u.tenant, u.id, &phc, password::POLICY_VERSION, false)?;
         self.audit(
-            AuditEvent::new(&u.tenant, &format!("user:{}", u.id), actions::PASSWORD_CHANGE, Outcome::Success)
-                .source(source)
-                .resource("user", &u.id.to_string()),
+            AuditEvent::new(
+                &u.tenant,
+                &format!("user:{}", u.id),
+                actions::PASSWORD_CHANGE,
+                Outcome::Success,
+            )
+            .source(source)
+            .resource("user", &u.id.to_string()),
         )?;
         self.store.delete_session(&s.token_hash)?;
-        let u = self.store.user_by_id(&u.tenant, u.id)?.ok_or_else(SecError::auth_failed)?;
+        let u = self
+            .store
+            .user_by_id(&u.tenant, u.id)?
+            .ok_or_else(SecError::auth_failed)?;
         let next = self.after_second_factor(&u);
         self.issue(&u, next, source)
     }
@@ -531,10 +687,18 @@ impl Security {
 
     /// Enrolment, part 2: the first code from the app confirms the key; returns the session and
     /// fresh recovery codes (stored hashed, shown once).
-    pub fn confirm_totp_enrolment(&self, ticket: &Secret, code: &Secret, source: &str) -> Result<Enrolled> {
+    pub fn confirm_totp_enrolment(
+        &self,
+        ticket: &Secret,
+        code: &Secret,
+        source: &str,
+    ) -> Result<Enrolled> {
         let (s, u) = self.ticket(ticket, Stage::NeedTotpEnrolment)?;
         let now = self.clock.now();
-        let step = u.totp_pending.as_deref().and_then(|k| totp::verify(k, code.expose(), now, None));
+        let step = u
+            .totp_pending
+            .as_deref()
+            .and_then(|k| totp::verify(k, code.expose(), now, None));
         let Some(step) = step else {
             return Err(self.fail(&u, actions::TOTP_ENROL, source));
         };
@@ -548,16 +712,28 @@ impl Security {
             hashes.push(recovery_hash(&u.tenant, u.id, &code));
             codes.push(Secret::new(code));
         }
-        self.store.replace_recovery_codes(&u.tenant, u.id, &hashes)?;
+        self.store
+            .replace_recovery_codes(&u.tenant, u.id, &hashes)?;
         self.audit(
-            AuditEvent::new(&u.tenant, &format!("user:{}", u.id), actions::TOTP_ENROL, Outcome::Success)
-                .source(source)
-                .resource("user", &u.id.to_string()),
+            AuditEvent::new(
+                &u.tenant,
+                &format!("user:{}", u.id),
+                actions::TOTP_ENROL,
+                Outcome::Success,
+            )
+            .source(source)
+            .resource("user", &u.id.to_string()),
         )?;
         self.store.delete_session(&s.token_hash)?;
-        let u = self.store.user_by_id(&u.tenant, u.id)?.ok_or_else(SecError::auth_failed)?;
+        let u = self
+            .store
+            .user_by_id(&u.tenant, u.id)?
+            .ok_or_else(SecError::auth_failed)?;
         let next = self.after_second_factor(&u);
-        Ok(Enrolled { step: self.issue(&u, next, source)?, recovery_codes: codes })
+        Ok(Enrolled {
+            step: self.issue(&u, next, source)?,
+            recovery_codes: codes,
+        })
     }
 
     /// End a session.
@@ -566,7 +742,13 @@ impl Security {
         if let Some(s) = self.store.session(&h)? {
             self.store.delete_session(&h)?;
             self.audit(
-                AuditEvent::new(&s.tenant, &format!("user:{}", s.user_id), actions::LOGOUT, Outcome::Success).source(source),
+                AuditEvent::new(
+                    &s.tenant,
+                    &format!("user:{}", s.user_id),
+                    actions::LOGOUT,
+                    Outcome::Success,
+                )
+                .source(source),
             )?;
         }
         Ok(())
@@ -584,13 +766,19 @@ impl Security {
         }
         let h = sha256(token.as_bytes());
         if token.starts_with(API_PREFIX) {
-            let t = self.store.api_token(&h)?.ok_or_else(SecError::unauthenticated)?;
+            let t = self
+                .store
+                .api_token(&h)?
+                .ok_or_else(SecError::unauthenticated)?;
             if t.revoked_at.is_some() || t.expires_at <= now {
                 return Err(SecError::unauthenticated());
             }
             return Ok(Principal {
                 tenant: t.tenant,
-                subject: Subject::ApiClient { id: t.id, name: t.name },
+                subject: Subject::ApiClient {
+                    id: t.id,
+                    name: t.name,
+                },
                 roles: vec![Role::ApiClient],
                 scopes: Some(t.scopes),
             });
@@ -598,14 +786,23 @@ impl Security {
         if !token.starts_with(SESSION_PREFIX) {
             return Err(SecError::unauthenticated());
         }
-        let s = self.store.session(&h)?.ok_or_else(SecError::unauthenticated)?;
-        if s.stage != Stage::Full || s.expires_at <= now || now - s.last_seen > self.cfg.session_idle_secs {
+        let s = self
+            .store
+            .session(&h)?
+            .ok_or_else(SecError::unauthenticated)?;
+        if s.stage != Stage::Full
+            || s.expires_at <= now
+            || now - s.last_seen > self.cfg.session_idle_secs
+        {
             if s.stage == Stage::Full {
                 self.store.delete_session(&h)?;
             }
             return Err(SecError::unauthenticated());
         }
-        let u = self.store.user_by_id(&s.tenant, s.user_id)?.ok_or_else(SecError::unauthenticated)?;
+        let u = self
+            .store
+            .user_by_id(&s.tenant, s.user_id)?
+            .ok_or_else(SecError::unauthenticated)?;
         if u.disabled || self.locked(&u, now) {
             return Err(SecError::unauthenticated());
         }
@@ -614,7 +811,10 @@ impl Security {
         }
         Ok(Principal {
             tenant: u.tenant,
-            subject: Subject::User { id: u.id, name: u.name },
+            subject: Subject::User {
+                id: u.id,
+                name: u.name,
+            },
             roles: u.roles.into_iter().filter(|r| r.is_human()).collect(),
             scopes: None,
         })
@@ -623,14 +823,29 @@ impl Security {
     /// Check `who` may do `action` on `tenant`'s data. Another tenant's data answers "not
     /// found" (so its existence is not revealed); a missing permission answers "forbidden".
     /// Refusals are audited.
-    pub fn authorize(&self, who: &Principal, tenant: &str, action: Action, source: &str) -> Result<()> {
+    pub fn authorize(
+        &self,
+        who: &Principal,
+        tenant: &str,
+        action: Action,
+        source: &str,
+    ) -> Result<()> {
         if who.can(tenant, action) {
             return Ok(());
         }
         let _ = self.audit(
-            AuditEvent::new(&who.tenant, &who.actor(), actions::ACCESS_DENIED, Outcome::Denied)
-                .source(source)
-                .detail(&format!("{} on tenant {}", action.as_str(), if who.tenant == tenant { "own" } else { "other" })),
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor(),
+                actions::ACCESS_DENIED,
+                Outcome::Denied,
+            )
+            .source(source)
+            .detail(&format!(
+                "{} on tenant {}",
+                action.as_str(),
+                if who.tenant == tenant { "own" } else { "other" }
+            )),
         );
         if who.tenant != tenant {
             Err(SecError::not_found("資源", "resource"))
@@ -652,10 +867,15 @@ impl Security {
     ) -> Result<()> {
         crate::retention::check_deletion(completed, today).inspect_err(|e| {
             let _ = self.audit(
-                AuditEvent::new(&who.tenant, &who.actor(), actions::RETENTION_REFUSED, Outcome::Denied)
-                    .source(source)
-                    .resource(resource_type, resource_id)
-                    .detail(e.code),
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor(),
+                    actions::RETENTION_REFUSED,
+                    Outcome::Denied,
+                )
+                .source(source)
+                .resource(resource_type, resource_id)
+                .detail(e.code),
             );
         })
     }
@@ -676,7 +896,11 @@ impl Security {
         let actor = self.actor_for(who, tenant, source)?;
         validate_name(tenant, "医療機関コード", "tenant code")?;
         validate_name(name, "トークン名", "token name")?;
-        if scopes.is_empty() || scopes.iter().any(|a| !crate::rbac::allowed(Role::ApiClient, *a)) {
+        if scopes.is_empty()
+            || scopes
+                .iter()
+                .any(|a| !crate::rbac::allowed(Role::ApiClient, *a))
+        {
             return Err(SecError::invalid(
                 "S108",
                 "API トークンの権限範囲が不正です(api-client に許された操作のみ指定できます)",
@@ -684,7 +908,11 @@ impl Security {
             ));
         }
         if !(60..=366 * 86400).contains(&ttl_secs) {
-            return Err(SecError::invalid("S109", "有効期間は 1 分以上 366 日以下にしてください", "lifetime must be between 1 minute and 366 days"));
+            return Err(SecError::invalid(
+                "S109",
+                "有効期間は 1 分以上 366 日以下にしてください",
+                "lifetime must be between 1 minute and 366 days",
+            ));
         }
         let now = self.clock.now();
         let (tok, h) = new_token(API_PREFIX)?;
@@ -708,19 +936,33 @@ impl Security {
         Ok((id, tok))
     }
 
-    pub fn revoke_api_token(&self, who: Option<&Principal>, tenant: &str, id: i64, source: &str) -> Result<()> {
+    pub fn revoke_api_token(
+        &self,
+        who: Option<&Principal>,
+        tenant: &str,
+        id: i64,
+        source: &str,
+    ) -> Result<()> {
         let actor = self.actor_for(who, tenant, source)?;
         if !self.store.revoke_api_token(tenant, id, self.clock.now())? {
             return Err(SecError::not_found("API トークン", "API token"));
         }
-        self.audit(AuditEvent::new(tenant, &actor, actions::TOKEN_REVOKE, Outcome::Success).source(source).resource("api_token", &id.to_string()))?;
+        self.audit(
+            AuditEvent::new(tenant, &actor, actions::TOKEN_REVOKE, Outcome::Success)
+                .source(source)
+                .resource("api_token", &id.to_string()),
+        )?;
         Ok(())
     }
 }
 
 /// Tenant codes, user and token names: 1–64 printable characters, no control characters.
 fn validate_name(s: &str, ja: &str, en: &str) -> Result<()> {
-    if s.is_empty() || s.chars().count() > 64 || s.chars().any(|c| c.is_control() || c == ',') || s.trim() != s {
+    if s.is_empty()
+        || s.chars().count() > 64
+        || s.chars().any(|c| c.is_control() || c == ',')
+        || s.trim() != s
+    {
         return Err(SecError::invalid(
             "S110",
             format!("{ja}が不正です(1〜64 文字、制御文字・カンマ・前後の空白は不可)"),

@@ -170,7 +170,9 @@ pub fn default_key_path() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(d).join("santei/backup.key"));
     }
-    std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".config/santei/backup.key"))
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".config/santei/backup.key"))
 }
 
 /// Resolve the key file: `--key`, else `SANTEI_BACKUP_KEY_FILE`, else the default path.
@@ -192,7 +194,11 @@ pub fn resolve_key_source(opt: Option<&Path>) -> Result<KeySource> {
 
 /// Load the key; if it is the default location and does not exist and `create` is set,
 /// generate it. Returns the key and whether it was created. Refuses a key inside `data_dir`.
-pub fn load_or_create_key(src: &KeySource, create: bool, data_dir: Option<&Path>) -> Result<(BackupKey, bool)> {
+pub fn load_or_create_key(
+    src: &KeySource,
+    create: bool,
+    data_dir: Option<&Path>,
+) -> Result<(BackupKey, bool)> {
     let p = src.path();
     if let Some(d) = data_dir {
         let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf());
@@ -246,7 +252,8 @@ const SUFFIX: &str = ".sbk";
 fn parse_name(name: &str) -> Option<(String, String)> {
     let rest = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
     let (stamp, h) = rest.split_once('-')?;
-    (stamp.len() == 16 && h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())).then(|| (stamp.to_string(), h.to_string()))
+    (stamp.len() == 16 && h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| (stamp.to_string(), h.to_string()))
 }
 
 /// Generations in `dir`, oldest first.
@@ -258,7 +265,13 @@ pub fn list(dir: &Path) -> Result<Vec<Generation>> {
         let name = e.file_name().to_string_lossy().to_string();
         if let Some((stamp, sha)) = parse_name(&name) {
             let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-            v.push(Generation { file_name: name, path: e.path(), stamp, sha256: sha, size });
+            v.push(Generation {
+                file_name: name,
+                path: e.path(),
+                stamp,
+                sha256: sha,
+                size,
+            });
         }
     }
     v.sort_by(|a, b| (&a.stamp, &a.file_name).cmp(&(&b.stamp, &b.file_name)));
@@ -275,7 +288,8 @@ fn snapshot_db(db: &Path, data_dir: &Path) -> Result<Vec<u8>> {
     let r: [u8; 8] = random_bytes()?;
     let tmp = data_dir.join(format!(".backup-snapshot-{}.db", hex(&r)));
     let res = (|| {
-        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let conn =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let t = tmp.to_string_lossy().to_string();
         conn.execute("VACUUM INTO ?1", [t])?;
@@ -294,11 +308,17 @@ fn pack(files: &[(String, Vec<u8>)], created_at: i64) -> Result<Vec<u8>> {
         santei_version: env!("CARGO_PKG_VERSION").to_string(),
         files: files
             .iter()
-            .map(|(n, b)| ManifestFile { name: n.clone(), size: b.len() as u64, sha256: hex(&sha256(b)) })
+            .map(|(n, b)| ManifestFile {
+                name: n.clone(),
+                size: b.len() as u64,
+                sha256: hex(&sha256(b)),
+            })
             .collect(),
     };
-    let mj = serde_json::to_vec(&manifest).map_err(|e| SecError::internal(format!("{e}"), format!("{e}")))?;
-    let mut out = Vec::with_capacity(files.iter().map(|f| f.1.len()).sum::<usize>() + mj.len() + 64);
+    let mj = serde_json::to_vec(&manifest)
+        .map_err(|e| SecError::internal(format!("{e}"), format!("{e}")))?;
+    let mut out =
+        Vec::with_capacity(files.iter().map(|f| f.1.len()).sum::<usize>() + mj.len() + 64);
     out.extend_from_slice(PAYLOAD_MAGIC);
     out.extend_from_slice(&(mj.len() as u32).to_be_bytes());
     out.extend_from_slice(&mj);
@@ -321,7 +341,9 @@ fn corrupted(what: &str) -> SecError {
 
 /// Parse and check the payload container: every file's size and SHA-256 against the manifest.
 fn unpack(p: &[u8]) -> Result<(Manifest, Files)> {
-    let rest = p.strip_prefix(PAYLOAD_MAGIC).ok_or_else(|| corrupted("payload header"))?;
+    let rest = p
+        .strip_prefix(PAYLOAD_MAGIC)
+        .ok_or_else(|| corrupted("payload header"))?;
     let take = |b: &mut &[u8], n: usize| -> Result<Vec<u8>> {
         if b.len() < n {
             return Err(corrupted("truncated payload"));
@@ -331,13 +353,26 @@ fn unpack(p: &[u8]) -> Result<(Manifest, Files)> {
         Ok(a.to_vec())
     };
     let mut b = rest;
-    let ml = u32::from_be_bytes(take(&mut b, 4)?.try_into().map_err(|_| corrupted("length"))?) as usize;
-    let manifest: Manifest = serde_json::from_slice(&take(&mut b, ml)?).map_err(|_| corrupted("manifest"))?;
+    let ml = u32::from_be_bytes(
+        take(&mut b, 4)?
+            .try_into()
+            .map_err(|_| corrupted("length"))?,
+    ) as usize;
+    let manifest: Manifest =
+        serde_json::from_slice(&take(&mut b, ml)?).map_err(|_| corrupted("manifest"))?;
     let mut files = Vec::new();
     while !b.is_empty() {
-        let nl = u32::from_be_bytes(take(&mut b, 4)?.try_into().map_err(|_| corrupted("length"))?) as usize;
+        let nl = u32::from_be_bytes(
+            take(&mut b, 4)?
+                .try_into()
+                .map_err(|_| corrupted("length"))?,
+        ) as usize;
         let name = String::from_utf8(take(&mut b, nl)?).map_err(|_| corrupted("file name"))?;
-        let len = u64::from_be_bytes(take(&mut b, 8)?.try_into().map_err(|_| corrupted("length"))?);
+        let len = u64::from_be_bytes(
+            take(&mut b, 8)?
+                .try_into()
+                .map_err(|_| corrupted("length"))?,
+        );
         if len > MAX_ENTRY {
             return Err(corrupted("file length"));
         }
@@ -369,8 +404,18 @@ fn allowed_name(n: &str) -> bool {
 /// Encrypt and frame a payload.
 fn seal(key: &BackupKey, payload: &[u8]) -> Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    gz.write_all(payload).map_err(|e| SecError::internal(format!("圧縮エラー: {e}"), format!("compression error: {e}")))?;
-    let compressed = gz.finish().map_err(|e| SecError::internal(format!("圧縮エラー: {e}"), format!("compression error: {e}")))?;
+    gz.write_all(payload).map_err(|e| {
+        SecError::internal(
+            format!("圧縮エラー: {e}"),
+            format!("compression error: {e}"),
+        )
+    })?;
+    let compressed = gz.finish().map_err(|e| {
+        SecError::internal(
+            format!("圧縮エラー: {e}"),
+            format!("compression error: {e}"),
+        )
+    })?;
     let nonce: [u8; 24] = random_bytes()?;
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(MAGIC);
@@ -379,7 +424,13 @@ fn seal(key: &BackupKey, payload: &[u8]) -> Result<Vec<u8>> {
     header.extend_from_slice(&nonce);
     let cipher = XChaCha20Poly1305::new((&key.0).into());
     let ct = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: &compressed, aad: &header })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &compressed,
+                aad: &header,
+            },
+        )
         .map_err(|_| SecError::internal("暗号化に失敗しました", "encryption failed"))?;
     let mut out = header;
     out.extend_from_slice(&ct);
@@ -410,7 +461,11 @@ fn open_bytes(key: &BackupKey, bytes: &[u8], name_hash: Option<&str>) -> Result<
         }
     }
     if bytes[8] != FORMAT {
-        return Err(err("S614", format!("未対応のバックアップ形式です(版 {})", bytes[8]), format!("unsupported backup format (version {})", bytes[8])));
+        return Err(err(
+            "S614",
+            format!("未対応のバックアップ形式です(版 {})", bytes[8]),
+            format!("unsupported backup format (version {})", bytes[8]),
+        ));
     }
     if bytes[9..25] != key.id() {
         return Err(err(
@@ -423,7 +478,13 @@ fn open_bytes(key: &BackupKey, bytes: &[u8], name_hash: Option<&str>) -> Result<
     let nonce = XNonce::from_slice(&bytes[25..HEADER_LEN]);
     let cipher = XChaCha20Poly1305::new((&key.0).into());
     let compressed = cipher
-        .decrypt(nonce, Payload { msg: &bytes[HEADER_LEN..], aad: header })
+        .decrypt(
+            nonce,
+            Payload {
+                msg: &bytes[HEADER_LEN..],
+                aad: header,
+            },
+        )
         .map_err(|_| corrupted("authentication tag does not verify"))?;
     let mut payload = Vec::new();
     flate2::read::GzDecoder::new(&compressed[..])
@@ -467,8 +528,14 @@ pub fn create(data_dir: &Path, to: &Path, key: &BackupKey, now: i64) -> Result<C
     if !files.iter().any(|(n, _)| n == DB_FILE || n == MASTER_FILE) {
         return Err(bad_input(
             "S622",
-            format!("{} にバックアップするデータ({DB_FILE}, {MASTER_FILE})がありません", data_dir.display()),
-            format!("nothing to back up in {} (no {DB_FILE} or {MASTER_FILE})", data_dir.display()),
+            format!(
+                "{} にバックアップするデータ({DB_FILE}, {MASTER_FILE})がありません",
+                data_dir.display()
+            ),
+            format!(
+                "nothing to back up in {} (no {DB_FILE} or {MASTER_FILE})",
+                data_dir.display()
+            ),
         ));
     }
     let payload = pack(&files, now)?;
@@ -481,8 +548,14 @@ pub fn create(data_dir: &Path, to: &Path, key: &BackupKey, now: i64) -> Result<C
     let name = format!("{PREFIX}{stamp}-{sha}{SUFFIX}");
     let path = to.join(&name);
     // Write once: create_new fails rather than replace anything.
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| SecError::io(&path, &e))?;
-    f.write_all(&sealed).and_then(|_| f.sync_all()).map_err(|e| SecError::io(&path, &e))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| SecError::io(&path, &e))?;
+    f.write_all(&sealed)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| SecError::io(&path, &e))?;
     drop(f);
     #[cfg(unix)]
     {
@@ -494,10 +567,20 @@ pub fn create(data_dir: &Path, to: &Path, key: &BackupKey, now: i64) -> Result<C
     }
     let manifest_files = files
         .iter()
-        .map(|(n, b)| ManifestFile { name: n.clone(), size: b.len() as u64, sha256: hex(&sha256(b)) })
+        .map(|(n, b)| ManifestFile {
+            name: n.clone(),
+            size: b.len() as u64,
+            sha256: hex(&sha256(b)),
+        })
         .collect();
     Ok(Created {
-        generation: Generation { file_name: name, path, stamp, sha256: sha, size: sealed.len() as u64 },
+        generation: Generation {
+            file_name: name,
+            path,
+            stamp,
+            sha256: sha,
+            size: sealed.len() as u64,
+        },
         files: manifest_files,
     })
 }
@@ -516,27 +599,48 @@ pub fn verify_all(from: &Path, key: &BackupKey) -> Result<Vec<Verified>> {
     Ok(gens
         .into_iter()
         .map(|g| match open_generation(key, &g) {
-            Ok((m, _)) => Verified { generation: g, manifest: Some(m), error: None },
-            Err(e) => Verified { generation: g, manifest: None, error: Some(e) },
+            Ok((m, _)) => Verified {
+                generation: g,
+                manifest: Some(m),
+                error: None,
+            },
+            Err(e) => Verified {
+                generation: g,
+                manifest: None,
+                error: Some(e),
+            },
         })
         .collect())
 }
 
 /// Restore a generation (default: the newest) into `data_dir`, which must be empty or absent.
-pub fn restore(from: &Path, data_dir: &Path, key: &BackupKey, generation: Option<&str>) -> Result<(Generation, Manifest)> {
+pub fn restore(
+    from: &Path,
+    data_dir: &Path,
+    key: &BackupKey,
+    generation: Option<&str>,
+) -> Result<(Generation, Manifest)> {
     if data_dir.exists() {
         let mut rd = std::fs::read_dir(data_dir).map_err(|e| SecError::io(data_dir, &e))?;
         if rd.next().is_some() {
             return Err(bad_input(
                 "S631",
-                format!("復元先 {} は空ではありません。空のディレクトリを指定してください", data_dir.display()),
-                format!("restore target {} is not empty; give an empty directory", data_dir.display()),
+                format!(
+                    "復元先 {} は空ではありません。空のディレクトリを指定してください",
+                    data_dir.display()
+                ),
+                format!(
+                    "restore target {} is not empty; give an empty directory",
+                    data_dir.display()
+                ),
             ));
         }
     }
     let gens = list(from)?;
     let g = match generation {
-        Some(n) => gens.into_iter().find(|g| g.file_name == n || (n.len() >= 8 && g.sha256.starts_with(n))),
+        Some(n) => gens
+            .into_iter()
+            .find(|g| g.file_name == n || (n.len() >= 8 && g.sha256.starts_with(n))),
         None => gens.into_iter().last(),
     }
     .ok_or_else(|| {
@@ -550,8 +654,14 @@ pub fn restore(from: &Path, data_dir: &Path, key: &BackupKey, generation: Option
     std::fs::create_dir_all(data_dir).map_err(|e| SecError::io(data_dir, &e))?;
     for (n, d) in &files {
         let p = data_dir.join(n);
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&p).map_err(|e| SecError::io(&p, &e))?;
-        f.write_all(d).and_then(|_| f.sync_all()).map_err(|e| SecError::io(&p, &e))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+            .map_err(|e| SecError::io(&p, &e))?;
+        f.write_all(d)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| SecError::io(&p, &e))?;
     }
     if let Ok(d) = std::fs::File::open(data_dir) {
         let _ = d.sync_all();

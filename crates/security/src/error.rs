@@ -38,8 +38,18 @@ pub struct SecError {
 pub type Result<T, E = SecError> = std::result::Result<T, E>;
 
 impl SecError {
-    pub fn new(kind: ErrorKind, code: &'static str, ja: impl Into<String>, en: impl Into<String>) -> Self {
-        SecError { kind, code, message_ja: ja.into(), message_en: en.into() }
+    pub fn new(
+        kind: ErrorKind,
+        code: &'static str,
+        ja: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        SecError {
+            kind,
+            code,
+            message_ja: ja.into(),
+            message_en: en.into(),
+        }
     }
     /// The one uniform authentication failure.
     pub fn auth_failed() -> Self {
@@ -52,13 +62,28 @@ impl SecError {
     }
     /// Missing, unknown, revoked or expired bearer token (uniform).
     pub fn unauthenticated() -> Self {
-        Self::new(ErrorKind::Unauthenticated, "S002", "認証情報がないか、無効または期限切れです", "missing, invalid or expired credentials")
+        Self::new(
+            ErrorKind::Unauthenticated,
+            "S002",
+            "認証情報がないか、無効または期限切れです",
+            "missing, invalid or expired credentials",
+        )
     }
     pub fn forbidden() -> Self {
-        Self::new(ErrorKind::Forbidden, "S003", "この操作を行う権限がありません", "you are not allowed to do this")
+        Self::new(
+            ErrorKind::Forbidden,
+            "S003",
+            "この操作を行う権限がありません",
+            "you are not allowed to do this",
+        )
     }
     pub fn not_found(what_ja: &str, what_en: &str) -> Self {
-        Self::new(ErrorKind::NotFound, "S004", format!("{what_ja}が見つかりません"), format!("{what_en} not found"))
+        Self::new(
+            ErrorKind::NotFound,
+            "S004",
+            format!("{what_ja}が見つかりません"),
+            format!("{what_en} not found"),
+        )
     }
     pub fn invalid(code: &'static str, ja: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(ErrorKind::Invalid, code, ja, en)
@@ -73,7 +98,12 @@ impl SecError {
         Self::new(ErrorKind::Internal, "S900", ja, en)
     }
     pub fn db(e: impl fmt::Display) -> Self {
-        Self::new(ErrorKind::Internal, "S901", format!("データベースエラー: {e}"), format!("database error: {e}"))
+        Self::new(
+            ErrorKind::Internal,
+            "S901",
+            format!("データベースエラー: {e}"),
+            format!("database error: {e}"),
+        )
     }
     pub fn io(path: &std::path::Path, e: &std::io::Error) -> Self {
         Self::new(
@@ -87,7 +117,11 @@ impl SecError {
 
 impl fmt::Display for SecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} — {} ({})", self.message_ja, self.message_en, self.code)
+        write!(
+            f,
+            "{} — {} ({})",
+            self.message_ja, self.message_en, self.code
+        )
     }
 }
 

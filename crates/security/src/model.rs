@@ -80,9 +80,14 @@ impl Stage {
         }
     }
     pub fn parse(s: &str) -> Option<Stage> {
-        [Stage::NeedSecondFactor, Stage::NeedPasswordChange, Stage::NeedTotpEnrolment, Stage::Full]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            Stage::NeedSecondFactor,
+            Stage::NeedPasswordChange,
+            Stage::NeedTotpEnrolment,
+            Stage::Full,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 

@@ -14,9 +14,31 @@ const COMMON: &str = include_str!("../data/common-passwords.txt");
 /// Defaults that ship with products and are tried first by attackers. Checked on every password
 /// set and against every stored hash at service start (see [`crate::weak`]).
 pub const DEFAULT_PASSWORDS: &[&str] = &[
-    "P@ssw0rd", "p@ssw0rd", "Passw0rd", "password", "Password", "Password1", "Password123", "administrator",
-    "Administrator", "admin", "Admin", "admin123", "changeme", "ChangeMe", "welcome", "Welcome1", "root",
-    "toor", "santei", "orca", "123456789012", "P@ssw0rd123", "P@ssw0rd1234", "Passw0rd!", "qwertyuiop12",
+    "P@ssw0rd",
+    "p@ssw0rd",
+    "Passw0rd",
+    "password",
+    "Password",
+    "Password1",
+    "Password123",
+    "administrator",
+    "Administrator",
+    "admin",
+    "Admin",
+    "admin123",
+    "changeme",
+    "ChangeMe",
+    "welcome",
+    "Welcome1",
+    "root",
+    "toor",
+    "santei",
+    "orca",
+    "123456789012",
+    "P@ssw0rd123",
+    "P@ssw0rd1234",
+    "Passw0rd!",
+    "qwertyuiop12",
 ];
 
 /// Version of the password policy; stored with each hash. Hashes set under an older (or
@@ -33,18 +55,30 @@ pub struct HashParams {
 
 impl Default for HashParams {
     fn default() -> Self {
-        HashParams { m_kib: 19 * 1024, t: 2, p: 1 }
+        HashParams {
+            m_kib: 19 * 1024,
+            t: 2,
+            p: 1,
+        }
     }
 }
 
 impl HashParams {
     /// Cheap parameters for tests only.
     pub const fn insecure_for_tests() -> Self {
-        HashParams { m_kib: 64, t: 1, p: 1 }
+        HashParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        }
     }
     fn argon2(&self) -> Result<Argon2<'static>> {
-        let p = Params::new(self.m_kib, self.t, self.p, None)
-            .map_err(|e| SecError::internal(format!("Argon2 の設定が不正です: {e}"), format!("bad Argon2 parameters: {e}")))?;
+        let p = Params::new(self.m_kib, self.t, self.p, None).map_err(|e| {
+            SecError::internal(
+                format!("Argon2 の設定が不正です: {e}"),
+                format!("bad Argon2 parameters: {e}"),
+            )
+        })?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
     }
 }
@@ -60,13 +94,22 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy { min_chars: 12, max_bytes: 1024 }
+        PasswordPolicy {
+            min_chars: 12,
+            max_bytes: 1024,
+        }
     }
 }
 
 fn common_set() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| COMMON.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+    SET.get_or_init(|| {
+        COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
 }
 
 /// The bundled list in frequency order (most common first).
@@ -93,11 +136,13 @@ fn deleet(s: &str) -> String {
 pub fn is_common(pw: &str) -> bool {
     let set = common_set();
     let lower = pw.to_lowercase();
-    if set.contains(lower.as_str()) || DEFAULT_PASSWORDS.iter().any(|d| d.eq_ignore_ascii_case(pw)) {
+    if set.contains(lower.as_str()) || DEFAULT_PASSWORDS.iter().any(|d| d.eq_ignore_ascii_case(pw))
+    {
         return true;
     }
     // Strip leading/trailing digits and punctuation ("Password2024!", "!!dragon123456").
-    let core = lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
+    let core =
+        lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
     if core.chars().count() < 4 {
         // Nothing but digits/punctuation around a tiny core: "123456789012", "!!!!!!!!!!!!".
         return core.is_empty() || set.contains(core);
@@ -109,7 +154,8 @@ pub fn is_common(pw: &str) -> bool {
     if set.contains(d.as_str()) {
         return true;
     }
-    let dcore = d.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
+    let dcore =
+        d.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
     dcore.chars().count() >= 4 && set.contains(dcore)
 }
 
@@ -120,14 +166,23 @@ pub fn check_policy(policy: &PasswordPolicy, pw: &str, context: &[&str]) -> Resu
     if n < policy.min_chars {
         return Err(SecError::invalid(
             "S101",
-            format!("パスワードが短すぎます({} 文字以上にしてください)", policy.min_chars),
-            format!("password too short (at least {} characters)", policy.min_chars),
+            format!(
+                "パスワードが短すぎます({} 文字以上にしてください)",
+                policy.min_chars
+            ),
+            format!(
+                "password too short (at least {} characters)",
+                policy.min_chars
+            ),
         ));
     }
     if pw.len() > policy.max_bytes {
         return Err(SecError::invalid(
             "S102",
-            format!("パスワードが長すぎます({} バイト以下にしてください)", policy.max_bytes),
+            format!(
+                "パスワードが長すぎます({} バイト以下にしてください)",
+                policy.max_bytes
+            ),
             format!("password too long (at most {} bytes)", policy.max_bytes),
         ));
     }
@@ -140,7 +195,10 @@ pub fn check_policy(policy: &PasswordPolicy, pw: &str, context: &[&str]) -> Resu
         ));
     }
     let lower = pw.to_lowercase();
-    if context.iter().any(|c| c.chars().count() >= 3 && lower.contains(&c.to_lowercase())) {
+    if context
+        .iter()
+        .any(|c| c.chars().count() >= 3 && lower.contains(&c.to_lowercase()))
+    {
         return Err(SecError::invalid(
             "S104",
             "パスワードに利用者名や医療機関コードを含めないでください",
@@ -160,13 +218,22 @@ pub fn check_policy(policy: &PasswordPolicy, pw: &str, context: &[&str]) -> Resu
 /// Hash a password with Argon2id and a fresh 16-byte random salt; returns a PHC string.
 pub fn hash_password(params: &HashParams, pw: &str) -> Result<String> {
     let salt_bytes: [u8; 16] = random_bytes()?;
-    let salt = SaltString::encode_b64(&salt_bytes)
-        .map_err(|e| SecError::internal(format!("ソルトを作れません: {e}"), format!("cannot encode salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| {
+        SecError::internal(
+            format!("ソルトを作れません: {e}"),
+            format!("cannot encode salt: {e}"),
+        )
+    })?;
     params
         .argon2()?
         .hash_password(pw.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| SecError::internal(format!("ハッシュ化に失敗しました: {e}"), format!("hashing failed: {e}")))
+        .map_err(|e| {
+            SecError::internal(
+                format!("ハッシュ化に失敗しました: {e}"),
+                format!("hashing failed: {e}"),
+            )
+        })
 }
 
 /// Verify a password against a stored PHC string (constant-time inside argon2). A malformed
@@ -180,7 +247,9 @@ pub fn verify_password(phc: &str, pw: &str) -> bool {
 
 /// True if the stored hash is an Argon2id PHC string.
 pub fn is_argon2id(phc: &str) -> bool {
-    PasswordHash::new(phc).map(|h| h.algorithm.as_str() == "argon2id").unwrap_or(false)
+    PasswordHash::new(phc)
+        .map(|h| h.algorithm.as_str() == "argon2id")
+        .unwrap_or(false)
 }
 
 /// A hash of a random value with the given cost, used to spend the same time on unknown users.
@@ -229,10 +298,32 @@ mod tests {
     fn policy() {
         let pol = PasswordPolicy::default();
         assert_eq!(check_policy(&pol, "short", &[]).unwrap_err().code, "S101");
-        assert_eq!(check_policy(&pol, "aaaaaaaaaaaaaaaa", &[]).unwrap_err().code, "S103");
-        assert_eq!(check_policy(&pol, "tanaka-kenji-2024", &["tanaka"]).unwrap_err().code, "S104");
-        for weak in ["P@ssw0rd1234", "1qaz2wsx3edc", "qwertyuiop12", "Password2024!", "Administrator", "123456789012", "sunshine123456"] {
-            assert_eq!(check_policy(&pol, weak, &[]).unwrap_err().code, "S105", "{weak}");
+        assert_eq!(
+            check_policy(&pol, "aaaaaaaaaaaaaaaa", &[])
+                .unwrap_err()
+                .code,
+            "S103"
+        );
+        assert_eq!(
+            check_policy(&pol, "tanaka-kenji-2024", &["tanaka"])
+                .unwrap_err()
+                .code,
+            "S104"
+        );
+        for weak in [
+            "P@ssw0rd1234",
+            "1qaz2wsx3edc",
+            "qwertyuiop12",
+            "Password2024!",
+            "Administrator",
+            "123456789012",
+            "sunshine123456",
+        ] {
+            assert_eq!(
+                check_policy(&pol, weak, &[]).unwrap_err().code,
+                "S105",
+                "{weak}"
+            );
         }
         check_policy(&pol, "kaki-no-tane 7 ringo", &["tanaka"]).unwrap();
         assert_eq!(common_passwords().count(), 10_000);

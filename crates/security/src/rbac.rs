@@ -19,7 +19,13 @@ pub enum Role {
     ApiClient,
 }
 
-pub const ROLES: [Role; 5] = [Role::Administrator, Role::Clerk, Role::Physician, Role::Auditor, Role::ApiClient];
+pub const ROLES: [Role; 5] = [
+    Role::Administrator,
+    Role::Clerk,
+    Role::Physician,
+    Role::Auditor,
+    Role::ApiClient,
+];
 
 /// Things a route does. Every route of the service maps to exactly one action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -89,20 +95,28 @@ impl Action {
 /// The permission matrix, as data. Rows: roles; columns in the order of [`ACTIONS`]:
 /// ReadPatient, WritePatient, Calculate, GenerateClaims, ReadMaster, ImportMaster, ReadAudit,
 /// ManageUsers, Backup.
+#[rustfmt::skip]
 const MATRIX: [(Role, [bool; 9]); 5] = [
-    //                       RdPt   WrPt   Calc   Claim  RdMst  ImpM   RdAud  Users  Backup
-    (Role::Administrator, [false, false, false, false, true, true, false, true, true]),
-    (Role::Clerk, /*    */ [true, true, true, true, true, false, false, false, false]),
-    (Role::Physician, /**/ [true, true, true, false, true, false, false, false, false]),
-    (Role::Auditor, /*  */ [false, false, false, false, false, false, true, false, false]),
-    (Role::ApiClient, /**/ [true, true, true, true, true, false, false, false, false]),
+    //                    RdPt   WrPt   Calc   Claim  RdMst  ImpM   RdAud  Users  Backup
+    (Role::Administrator, [false, false, false, false, true,  true,  false, true,  true ]),
+    (Role::Clerk,         [true,  true,  true,  true,  true,  false, false, false, false]),
+    (Role::Physician,     [true,  true,  true,  false, true,  false, false, false, false]),
+    (Role::Auditor,       [false, false, false, false, false, false, true,  false, false]),
+    (Role::ApiClient,     [true,  true,  true,  true,  true,  false, false, false, false]),
 ];
 
 /// May `role` perform `action`? (Within its own tenant; tenant isolation is checked by
 /// [`Principal::can`].)
 pub fn allowed(role: Role, action: Action) -> bool {
-    let col = ACTIONS.iter().position(|a| *a == action).unwrap_or(usize::MAX);
-    MATRIX.iter().find(|(r, _)| *r == role).and_then(|(_, row)| row.get(col).copied()).unwrap_or(false)
+    let col = ACTIONS
+        .iter()
+        .position(|a| *a == action)
+        .unwrap_or(usize::MAX);
+    MATRIX
+        .iter()
+        .find(|(r, _)| *r == role)
+        .and_then(|(_, row)| row.get(col).copied())
+        .unwrap_or(false)
 }
 
 /// Who is calling.
@@ -140,7 +154,11 @@ impl Principal {
 }
 
 pub fn roles_to_string(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn roles_from_string(s: &str) -> Vec<Role> {
@@ -152,5 +170,7 @@ pub fn actions_to_string(a: &[Action]) -> String {
 }
 
 pub fn actions_from_string(s: &str) -> Vec<Action> {
-    s.split(',').filter_map(|r| Action::parse(r.trim())).collect()
+    s.split(',')
+        .filter_map(|r| Action::parse(r.trim()))
+        .collect()
 }

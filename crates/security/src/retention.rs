@@ -54,6 +54,9 @@ mod tests {
         assert_eq!(deletable_from(d(2020, 2, 29)), d(2025, 3, 2));
         assert!(check_deletion(Some(d(2020, 4, 30)), d(2025, 4, 30)).is_err());
         assert!(check_deletion(Some(d(2020, 4, 30)), d(2025, 5, 1)).is_ok());
-        assert_eq!(check_deletion(None, d(2099, 1, 1)).unwrap_err().code, "S501");
+        assert_eq!(
+            check_deletion(None, d(2099, 1, 1)).unwrap_err().code,
+            "S501"
+        );
     }
 }

@@ -8,8 +8,12 @@ use zeroize::Zeroize;
 /// Fill a buffer from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
-    getrandom::getrandom(&mut b)
-        .map_err(|e| SecError::internal(format!("乱数を取得できません: {e}"), format!("cannot get random bytes: {e}")))?;
+    getrandom::getrandom(&mut b).map_err(|e| {
+        SecError::internal(
+            format!("乱数を取得できません: {e}"),
+            format!("cannot get random bytes: {e}"),
+        )
+    })?;
     Ok(b)
 }
 
@@ -40,7 +44,9 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
             _ => None,
         }
     };
-    s.chunks(2).map(|p| Some(v(p[0])? << 4 | v(p[1])?)).collect()
+    s.chunks(2)
+        .map(|p| Some(v(p[0])? << 4 | v(p[1])?))
+        .collect()
 }
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -196,7 +202,10 @@ mod tests {
     }
     #[test]
     fn hex_roundtrip() {
-        assert_eq!(unhex(&hex(&[0, 1, 0xab, 0xff])).unwrap(), vec![0, 1, 0xab, 0xff]);
+        assert_eq!(
+            unhex(&hex(&[0, 1, 0xab, 0xff])).unwrap(),
+            vec![0, 1, 0xab, 0xff]
+        );
         assert!(unhex("zz").is_none());
         assert!(unhex("abc").is_none());
     }

@@ -42,12 +42,19 @@ pub fn find_weak_accounts(store: &dyn SecurityStore, top_n: usize) -> Result<Vec
             Some("password was not checked against the current policy")
         } else {
             let mut cands: Vec<String> = DEFAULT_PASSWORDS.iter().map(|s| s.to_string()).collect();
-            cands.extend([u.name.clone(), u.tenant.clone(), format!("{}{}", u.name, u.tenant)]);
+            cands.extend([
+                u.name.clone(),
+                u.tenant.clone(),
+                format!("{}{}", u.name, u.tenant),
+            ]);
             cands.extend(common_passwords().take(top_n).map(str::to_string));
             let h = crate::util::sha256(u.password_hash.as_bytes());
             if store.weak_checked(&u.tenant, u.id, &h)? {
                 None
-            } else if cands.iter().any(|c| password::verify_password(&u.password_hash, c)) {
+            } else if cands
+                .iter()
+                .any(|c| password::verify_password(&u.password_hash, c))
+            {
                 Some("known weak or default password")
             } else {
                 store.mark_weak_checked(&u.tenant, u.id, &h, now)?;
@@ -55,7 +62,12 @@ pub fn find_weak_accounts(store: &dyn SecurityStore, top_n: usize) -> Result<Vec
             }
         };
         if let Some(reason) = reason {
-            out.push(WeakAccount { tenant: u.tenant, user_id: u.id, name: u.name, reason });
+            out.push(WeakAccount {
+                tenant: u.tenant,
+                user_id: u.id,
+                name: u.name,
+                reason,
+            });
         }
     }
     Ok(out)
@@ -68,8 +80,15 @@ pub fn refuse_weak_accounts(store: &dyn SecurityStore) -> Result<()> {
     if weak.is_empty() {
         return Ok(());
     }
-    let list = weak.iter().map(|w| format!("{}/{} ({})", w.tenant, w.name, w.reason)).collect::<Vec<_>>().join(", ");
-    tracing::error!(count = weak.len(), "refusing to start: accounts with weak or default passwords");
+    let list = weak
+        .iter()
+        .map(|w| format!("{}/{} ({})", w.tenant, w.name, w.reason))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tracing::error!(
+        count = weak.len(),
+        "refusing to start: accounts with weak or default passwords"
+    );
     Err(SecError::new(
         crate::error::ErrorKind::Integrity,
         "S401",

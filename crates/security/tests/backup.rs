@@ -17,7 +17,14 @@ fn make_data_dir(dir: &Path) {
     c.anchor_file = Some(dir.join(audit::ANCHOR_FILE));
     let clock = Arc::new(TestClock::new(T0));
     let sec = Security::new(store.clone(), clock.clone(), c);
-    enrol(&sec, &clock, "1310000001", "admin", &[Role::Administrator], None);
+    enrol(
+        &sec,
+        &clock,
+        "1310000001",
+        "admin",
+        &[Role::Administrator],
+        None,
+    );
     store.with_connection(|c| {
         c.execute_batch(
             "CREATE TABLE patients (id INTEGER PRIMARY KEY, tenant TEXT, kana TEXT, born TEXT, note BLOB, weight REAL);",
@@ -31,21 +38,35 @@ fn make_data_dir(dir: &Path) {
             .unwrap();
         }
     });
-    let master: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let master: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(dir.join(backup::MASTER_FILE), master).unwrap();
 }
 
 fn dump(db: &Path) -> Vec<(String, Vec<Vec<Value>>)> {
     let c = rusqlite::Connection::open(db).unwrap();
-    let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
-    let tables: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+    let mut st = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    let tables: Vec<String> = st
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
     tables
         .into_iter()
         .map(|t| {
-            let mut st = c.prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid")).unwrap();
+            let mut st = c
+                .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid"))
+                .unwrap();
             let n = st.column_count();
             let rows = st
-                .query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>())
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| r.get::<_, Value>(i))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
                 .unwrap()
                 .map(|r| r.unwrap())
                 .collect();
@@ -55,7 +76,12 @@ fn dump(db: &Path) -> Vec<(String, Vec<Vec<Value>>)> {
 }
 
 fn key_in(dir: &Path) -> BackupKey {
-    let (k, created) = backup::load_or_create_key(&KeySource::Default(dir.join("cfg/santei/backup.key")), true, None).unwrap();
+    let (k, created) = backup::load_or_create_key(
+        &KeySource::Default(dir.join("cfg/santei/backup.key")),
+        true,
+        None,
+    )
+    .unwrap();
     assert!(created);
     k
 }
@@ -68,27 +94,48 @@ fn backup_wipe_restore_identical() {
     make_data_dir(&data);
     let key = key_in(root.path());
     let created = backup::create(&data, &bk, &key, T0).unwrap();
-    assert!(created.generation.file_name.contains(&created.generation.sha256));
+    assert!(created
+        .generation
+        .file_name
+        .contains(&created.generation.sha256));
     let before_db = dump(&data.join("santei.db"));
     let before_master = std::fs::read(data.join(backup::MASTER_FILE)).unwrap();
-    assert!(before_db.iter().any(|(t, rows)| t == "patients" && rows.len() == 500));
+    assert!(before_db
+        .iter()
+        .any(|(t, rows)| t == "patients" && rows.len() == 500));
     // Nothing readable in the backup: the patient names are not in the file.
     let raw = std::fs::read(&created.generation.path).unwrap();
-    assert!(!raw.windows("サンテイ".len()).any(|w| w == "サンテイ".as_bytes()));
+    assert!(!raw
+        .windows("サンテイ".len())
+        .any(|w| w == "サンテイ".as_bytes()));
 
     std::fs::remove_dir_all(&data).unwrap();
     let (g, m) = backup::restore(&bk, &data, &key, None).unwrap();
     assert_eq!(g.file_name, created.generation.file_name);
     assert_eq!(m.files.len(), 3);
-    assert_eq!(std::fs::read(data.join(backup::MASTER_FILE)).unwrap(), before_master, "master byte-for-byte");
-    assert_eq!(dump(&data.join("santei.db")), before_db, "database row-for-row");
+    assert_eq!(
+        std::fs::read(data.join(backup::MASTER_FILE)).unwrap(),
+        before_master,
+        "master byte-for-byte"
+    );
+    assert_eq!(
+        dump(&data.join("santei.db")),
+        before_db,
+        "database row-for-row"
+    );
     // The restored audit chain verifies, anchor included.
     let store = Arc::new(SqliteStore::open_data_dir(&data).unwrap());
     let anchor = audit::Anchor::read(&data.join(audit::ANCHOR_FILE)).unwrap();
     assert!(anchor.is_some());
-    assert!(audit::verify_chain(store.as_ref(), anchor).unwrap().broken.is_none());
+    assert!(audit::verify_chain(store.as_ref(), anchor)
+        .unwrap()
+        .broken
+        .is_none());
     // Restoring into a non-empty directory is refused.
-    assert_eq!(backup::restore(&bk, &data, &key, None).unwrap_err().code, "S631");
+    assert_eq!(
+        backup::restore(&bk, &data, &key, None).unwrap_err().code,
+        "S631"
+    );
 }
 
 #[test]
@@ -99,8 +146,13 @@ fn corrupted_backup_detected_by_verify() {
     make_data_dir(&data);
     let key = key_in(root.path());
     let g1 = backup::create(&data, &bk, &key, T0).unwrap().generation;
-    let g2 = backup::create(&data, &bk, &key, T0 + 86400).unwrap().generation;
-    assert!(backup::verify_all(&bk, &key).unwrap().iter().all(|v| v.error.is_none()));
+    let g2 = backup::create(&data, &bk, &key, T0 + 86400)
+        .unwrap()
+        .generation;
+    assert!(backup::verify_all(&bk, &key)
+        .unwrap()
+        .iter()
+        .all(|v| v.error.is_none()));
     // Flip one byte in the middle of the first generation.
     let mut b = std::fs::read(&g1.path).unwrap();
     let mid = b.len() / 2;
@@ -108,9 +160,17 @@ fn corrupted_backup_detected_by_verify() {
     make_writable(&g1.path);
     std::fs::write(&g1.path, &b).unwrap();
     let v = backup::verify_all(&bk, &key).unwrap();
-    let bad = v.iter().find(|x| x.generation.file_name == g1.file_name).unwrap();
+    let bad = v
+        .iter()
+        .find(|x| x.generation.file_name == g1.file_name)
+        .unwrap();
     assert_eq!(bad.error.as_ref().unwrap().code, "S613");
-    assert!(v.iter().find(|x| x.generation.file_name == g2.file_name).unwrap().error.is_none());
+    assert!(v
+        .iter()
+        .find(|x| x.generation.file_name == g2.file_name)
+        .unwrap()
+        .error
+        .is_none());
     // Even if the attacker renames the file to the new hash, the AEAD tag catches it.
     let h = santei_security::util::hex(&santei_security::util::sha256(&b));
     let renamed = bk.join(format!("santei-backup-{}-{h}.sbk", g1.stamp));
@@ -120,7 +180,13 @@ fn corrupted_backup_detected_by_verify() {
     assert_eq!(bad.error.as_ref().unwrap().code, "S611");
     // Restore of a corrupted generation fails, and writes nothing.
     let target = root.path().join("restore");
-    assert!(backup::restore(&bk, &target, &key, Some(&renamed.file_name().unwrap().to_string_lossy())).is_err());
+    assert!(backup::restore(
+        &bk,
+        &target,
+        &key,
+        Some(&renamed.file_name().unwrap().to_string_lossy())
+    )
+    .is_err());
     assert!(!target.join("santei.db").exists());
 }
 
@@ -141,13 +207,32 @@ fn wrong_key_and_foreign_files_fail_clearly() {
     // A foreign file dressed up with a backup name.
     let junk = b"PK\x03\x04 this is a zip, not a santei backup".to_vec();
     let h = santei_security::util::hex(&santei_security::util::sha256(&junk));
-    std::fs::write(bk.join(format!("santei-backup-20250101T000000Z-{h}.sbk")), &junk).unwrap();
+    std::fs::write(
+        bk.join(format!("santei-backup-20250101T000000Z-{h}.sbk")),
+        &junk,
+    )
+    .unwrap();
     let v = backup::verify_all(&bk, &key).unwrap();
-    assert_eq!(v.iter().filter(|x| x.error.as_ref().is_some_and(|e| e.code == "S612")).count(), 1);
+    assert_eq!(
+        v.iter()
+            .filter(|x| x.error.as_ref().is_some_and(|e| e.code == "S612"))
+            .count(),
+        1
+    );
     // Malformed key files.
     std::fs::write(root.path().join("bad.key"), "hello").unwrap();
-    assert_eq!(BackupKey::load(&root.path().join("bad.key")).unwrap_err().code, "S602");
-    assert_eq!(BackupKey::load(&root.path().join("missing.key")).unwrap_err().code, "S601");
+    assert_eq!(
+        BackupKey::load(&root.path().join("bad.key"))
+            .unwrap_err()
+            .code,
+        "S602"
+    );
+    assert_eq!(
+        BackupKey::load(&root.path().join("missing.key"))
+            .unwrap_err()
+            .code,
+        "S601"
+    );
 }
 
 #[test]
@@ -168,7 +253,10 @@ fn write_once_generations_and_prune_policy() {
     assert_eq!(removed.len(), 3);
     let left = backup::list(&bk).unwrap();
     assert_eq!(left.len(), 7);
-    assert!(left[0].stamp.as_str() > "20260101T000000Z", "oldest pruned first");
+    assert!(
+        left[0].stamp.as_str() > "20260101T000000Z",
+        "oldest pruned first"
+    );
 }
 
 #[test]
@@ -177,25 +265,45 @@ fn key_handling() {
     let data = root.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     // A key inside the data directory is refused.
-    let e = backup::load_or_create_key(&KeySource::Default(data.join("k/backup.key")), true, Some(&data)).unwrap_err();
+    let e = backup::load_or_create_key(
+        &KeySource::Default(data.join("k/backup.key")),
+        true,
+        Some(&data),
+    )
+    .unwrap_err();
     assert_eq!(e.code, "S604");
     // The default key is created once with mode 0600, then reused.
     let p = root.path().join("cfg/santei/backup.key");
-    let (k1, c1) = backup::load_or_create_key(&KeySource::Default(p.clone()), true, Some(&data)).unwrap();
-    let (k2, c2) = backup::load_or_create_key(&KeySource::Default(p.clone()), true, Some(&data)).unwrap();
+    let (k1, c1) =
+        backup::load_or_create_key(&KeySource::Default(p.clone()), true, Some(&data)).unwrap();
+    let (k2, c2) =
+        backup::load_or_create_key(&KeySource::Default(p.clone()), true, Some(&data)).unwrap();
     assert!(c1 && !c2);
     assert_eq!(k1.id(), k2.id());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // An explicit --key that does not exist is an error, not silently created.
-    assert_eq!(backup::load_or_create_key(&KeySource::Option(root.path().join("nope.key")), true, None).unwrap_err().code, "S601");
+    assert_eq!(
+        backup::load_or_create_key(&KeySource::Option(root.path().join("nope.key")), true, None)
+            .unwrap_err()
+            .code,
+        "S601"
+    );
     // Nothing to back up.
     let empty = root.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    assert_eq!(backup::create(&empty, &root.path().join("b"), &k1, T0).unwrap_err().code, "S622");
+    assert_eq!(
+        backup::create(&empty, &root.path().join("b"), &k1, T0)
+            .unwrap_err()
+            .code,
+        "S622"
+    );
 }
 
 fn make_writable(p: &Path) {

@@ -54,28 +54,47 @@ fn secrets_never_logged() {
     tracing::subscriber::with_default(cap.clone(), || {
         let (_, otp) = sec.init_tenant_admin("T", "admin", "test").unwrap();
         secrets.push(otp.expose().into());
-        let LoginStep::NeedPasswordChange { ticket } = sec.login_password("T", "admin", &otp, "").unwrap() else { panic!() };
+        let LoginStep::NeedPasswordChange { ticket } =
+            sec.login_password("T", "admin", &otp, "").unwrap()
+        else {
+            panic!()
+        };
         secrets.push(ticket.expose().into());
         let _ = sec.change_password(&ticket, &Secret::from("P@ssw0rd"), "");
-        let step = sec.change_password(&ticket, &Secret::from(GOOD_PW), "").unwrap();
+        let step = sec
+            .change_password(&ticket, &Secret::from(GOOD_PW), "")
+            .unwrap();
         let ticket = step.ticket().unwrap().clone();
         secrets.push(ticket.expose().into());
         let en = sec.begin_totp_enrolment(&ticket).unwrap();
         secrets.push(en.secret_base32.expose().into());
         let key = santei_security::util::unbase32(en.secret_base32.expose()).unwrap();
         let code = totp::code_at(&key, clock.now());
-        let done = sec.confirm_totp_enrolment(&ticket, &Secret::new(code), "").unwrap();
+        let done = sec
+            .confirm_totp_enrolment(&ticket, &Secret::new(code), "")
+            .unwrap();
         secrets.extend(done.recovery_codes.iter().map(|c| c.expose().to_string()));
-        let LoginStep::Complete { session, .. } = done.step else { panic!() };
+        let LoginStep::Complete { session, .. } = done.step else {
+            panic!()
+        };
         secrets.push(session.expose().into());
         let admin = sec.authenticate_bearer(session.expose()).unwrap();
         // Failures up to lockout, with the real password among the attempts.
-        for pw in ["typo passphrase 1", "typo passphrase 2", "typo passphrase 3", "typo passphrase 4", "typo passphrase 5", GOOD_PW] {
+        for pw in [
+            "typo passphrase 1",
+            "typo passphrase 2",
+            "typo passphrase 3",
+            "typo passphrase 4",
+            "typo passphrase 5",
+            GOOD_PW,
+        ] {
             let _ = sec.login_password("T", "admin", &Secret::from(pw), "");
             secrets.push(pw.into());
         }
         sec.unlock(Some(&admin), "T", "admin", "").unwrap();
-        let (_, tok) = sec.create_api_token(Some(&admin), "T", "emr", &[Action::Calculate], 3600, "").unwrap();
+        let (_, tok) = sec
+            .create_api_token(Some(&admin), "T", "emr", &[Action::Calculate], 3600, "")
+            .unwrap();
         secrets.push(tok.expose().into());
         sec.authenticate_bearer(tok.expose()).unwrap();
         let s = login(&sec, &clock, "T", "admin", &key).unwrap();
@@ -86,7 +105,10 @@ fn secrets_never_logged() {
     let logs = cap.0.lock().unwrap().clone();
     assert!(logs.contains("account locked"), "capture works: {logs}");
     for s in &secrets {
-        assert!(!logs.contains(s.as_str()), "secret {s:?} appears in logs:\n{logs}");
+        assert!(
+            !logs.contains(s.as_str()),
+            "secret {s:?} appears in logs:\n{logs}"
+        );
     }
     assert!(!logs.contains("argon2"), "no hashes in logs");
 }

@@ -43,8 +43,15 @@ fn user_mut<'a>(i: &'a mut Inner, tenant: &str, id: i64) -> Result<&'a mut User>
 impl SecurityStore for MemoryStore {
     fn create_user(&self, u: &NewUser) -> Result<i64> {
         let mut g = self.g();
-        if g.users.iter().any(|x| x.tenant == u.tenant && x.name == u.name) {
-            return Err(SecError::conflict("S201", "同じ名前の利用者が既にいます", "a user with that name already exists"));
+        if g.users
+            .iter()
+            .any(|x| x.tenant == u.tenant && x.name == u.name)
+        {
+            return Err(SecError::conflict(
+                "S201",
+                "同じ名前の利用者が既にいます",
+                "a user with that name already exists",
+            ));
         }
         let id = g.users.iter().map(|u| u.id).max().unwrap_or(0) + 1;
         g.users.push(User {
@@ -66,15 +73,38 @@ impl SecurityStore for MemoryStore {
         Ok(id)
     }
     fn user_by_name(&self, tenant: &str, name: &str) -> Result<Option<User>> {
-        Ok(self.g().users.iter().find(|u| u.tenant == tenant && u.name == name).cloned())
+        Ok(self
+            .g()
+            .users
+            .iter()
+            .find(|u| u.tenant == tenant && u.name == name)
+            .cloned())
     }
     fn user_by_id(&self, tenant: &str, id: i64) -> Result<Option<User>> {
-        Ok(self.g().users.iter().find(|u| u.tenant == tenant && u.id == id).cloned())
+        Ok(self
+            .g()
+            .users
+            .iter()
+            .find(|u| u.tenant == tenant && u.id == id)
+            .cloned())
     }
     fn list_users(&self, tenant: Option<&str>) -> Result<Vec<User>> {
-        Ok(self.g().users.iter().filter(|u| tenant.map_or(true, |t| u.tenant == t)).cloned().collect())
+        Ok(self
+            .g()
+            .users
+            .iter()
+            .filter(|u| tenant.map_or(true, |t| u.tenant == t))
+            .cloned()
+            .collect())
     }
-    fn set_password(&self, tenant: &str, id: i64, phc: &str, policy: i64, must_change: bool) -> Result<()> {
+    fn set_password(
+        &self,
+        tenant: &str,
+        id: i64,
+        phc: &str,
+        policy: i64,
+        must_change: bool,
+    ) -> Result<()> {
         let mut g = self.g();
         let u = user_mut(&mut g, tenant, id)?;
         u.password_hash = phc.into();
@@ -112,7 +142,14 @@ impl SecurityStore for MemoryStore {
             Ok(false)
         }
     }
-    fn record_failure(&self, tenant: &str, id: i64, now: i64, max: i64, lock_secs: i64) -> Result<FailureOutcome> {
+    fn record_failure(
+        &self,
+        tenant: &str,
+        id: i64,
+        now: i64,
+        max: i64,
+        lock_secs: i64,
+    ) -> Result<FailureOutcome> {
         let mut g = self.g();
         let u = user_mut(&mut g, tenant, id)?;
         if u.locked_until.is_some_and(|t| t <= now) {
@@ -125,7 +162,10 @@ impl SecurityStore for MemoryStore {
             u.locked_until = Some(now + lock_secs);
             locked_now = u.locked_until;
         }
-        Ok(FailureOutcome { failures: u.failures, locked_now })
+        Ok(FailureOutcome {
+            failures: u.failures,
+            locked_now,
+        })
     }
     fn reset_failures(&self, tenant: &str, id: i64) -> Result<()> {
         let mut g = self.g();
@@ -135,23 +175,35 @@ impl SecurityStore for MemoryStore {
         Ok(())
     }
     fn weak_checked(&self, tenant: &str, user: i64, h: &[u8; 32]) -> Result<bool> {
-        Ok(self.g().weak_checked.iter().any(|(t, u, x)| t == tenant && *u == user && x == h))
+        Ok(self
+            .g()
+            .weak_checked
+            .iter()
+            .any(|(t, u, x)| t == tenant && *u == user && x == h))
     }
     fn mark_weak_checked(&self, tenant: &str, user: i64, h: &[u8; 32], _now: i64) -> Result<()> {
         let mut g = self.g();
-        g.weak_checked.retain(|(t, u, _)| !(t == tenant && *u == user));
+        g.weak_checked
+            .retain(|(t, u, _)| !(t == tenant && *u == user));
         g.weak_checked.push((tenant.into(), user, *h));
         Ok(())
     }
     fn replace_recovery_codes(&self, tenant: &str, user: i64, hashes: &[[u8; 32]]) -> Result<()> {
         let mut g = self.g();
-        g.recovery.retain(|(t, u, _, _)| !(t == tenant && *u == user));
+        g.recovery
+            .retain(|(t, u, _, _)| !(t == tenant && *u == user));
         for h in hashes {
             g.recovery.push((tenant.into(), user, *h, None));
         }
         Ok(())
     }
-    fn consume_recovery_code(&self, tenant: &str, user: i64, hash: &[u8; 32], now: i64) -> Result<bool> {
+    fn consume_recovery_code(
+        &self,
+        tenant: &str,
+        user: i64,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<bool> {
         let mut g = self.g();
         for r in g.recovery.iter_mut() {
             if r.0 == tenant && r.1 == user && crate::util::ct_eq(&r.2, hash) && r.3.is_none() {
@@ -162,7 +214,12 @@ impl SecurityStore for MemoryStore {
         Ok(false)
     }
     fn unused_recovery_codes(&self, tenant: &str, user: i64) -> Result<usize> {
-        Ok(self.g().recovery.iter().filter(|r| r.0 == tenant && r.1 == user && r.3.is_none()).count())
+        Ok(self
+            .g()
+            .recovery
+            .iter()
+            .filter(|r| r.0 == tenant && r.1 == user && r.3.is_none())
+            .count())
     }
     fn insert_session(&self, s: &Session) -> Result<()> {
         self.g().sessions.insert(s.token_hash, s.clone());
@@ -182,7 +239,9 @@ impl SecurityStore for MemoryStore {
         Ok(())
     }
     fn delete_user_sessions(&self, tenant: &str, user: i64) -> Result<()> {
-        self.g().sessions.retain(|_, s| !(s.tenant == tenant && s.user_id == user));
+        self.g()
+            .sessions
+            .retain(|_, s| !(s.tenant == tenant && s.user_id == user));
         Ok(())
     }
     fn insert_api_token(&self, t: &ApiToken) -> Result<i64> {
@@ -197,11 +256,21 @@ impl SecurityStore for MemoryStore {
         Ok(self.g().tokens.iter().find(|t| &t.token_hash == h).cloned())
     }
     fn list_api_tokens(&self, tenant: &str) -> Result<Vec<ApiToken>> {
-        Ok(self.g().tokens.iter().filter(|t| t.tenant == tenant).cloned().collect())
+        Ok(self
+            .g()
+            .tokens
+            .iter()
+            .filter(|t| t.tenant == tenant)
+            .cloned()
+            .collect())
     }
     fn revoke_api_token(&self, tenant: &str, id: i64, now: i64) -> Result<bool> {
         let mut g = self.g();
-        match g.tokens.iter_mut().find(|t| t.tenant == tenant && t.id == id && t.revoked_at.is_none()) {
+        match g
+            .tokens
+            .iter_mut()
+            .find(|t| t.tenant == tenant && t.id == id && t.revoked_at.is_none())
+        {
             Some(t) => {
                 t.revoked_at = Some(now);
                 Ok(true)
@@ -211,15 +280,38 @@ impl SecurityStore for MemoryStore {
     }
     fn append_audit(&self, build: AuditBuilder<'_>) -> Result<AuditEntry> {
         let mut g = self.g();
-        let (seq, prev) = g.audit.last().map(|e| (e.seq + 1, e.hash.clone())).unwrap_or((1, vec![0u8; 32]));
+        let (seq, prev) = g
+            .audit
+            .last()
+            .map(|e| (e.seq + 1, e.hash.clone()))
+            .unwrap_or((1, vec![0u8; 32]));
         let e = build(seq, &prev);
         g.audit.push(e.clone());
         Ok(e)
     }
     fn audit_entries(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
-        Ok(self.g().audit.iter().filter(|e| e.seq > after).take(limit).cloned().collect())
+        Ok(self
+            .g()
+            .audit
+            .iter()
+            .filter(|e| e.seq > after)
+            .take(limit)
+            .cloned()
+            .collect())
     }
-    fn audit_entries_for_tenant(&self, tenant: &str, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
-        Ok(self.g().audit.iter().filter(|e| e.seq > after && e.tenant == tenant).take(limit).cloned().collect())
+    fn audit_entries_for_tenant(
+        &self,
+        tenant: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>> {
+        Ok(self
+            .g()
+            .audit
+            .iter()
+            .filter(|e| e.seq > after && e.tenant == tenant)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }

@@ -32,7 +32,14 @@ pub trait SecurityStore: Send + Sync {
     fn user_by_id(&self, tenant: &str, id: i64) -> Result<Option<User>>;
     /// All users of one tenant, or of every tenant with `None`.
     fn list_users(&self, tenant: Option<&str>) -> Result<Vec<User>>;
-    fn set_password(&self, tenant: &str, id: i64, phc: &str, policy: i64, must_change: bool) -> Result<()>;
+    fn set_password(
+        &self,
+        tenant: &str,
+        id: i64,
+        phc: &str,
+        policy: i64,
+        must_change: bool,
+    ) -> Result<()>;
     fn set_roles(&self, tenant: &str, id: i64, roles: &[Role]) -> Result<()>;
     fn set_disabled(&self, tenant: &str, id: i64, disabled: bool) -> Result<()>;
     /// Store a pending (unconfirmed) TOTP key.
@@ -44,19 +51,38 @@ pub trait SecurityStore: Send + Sync {
     fn totp_use_step(&self, tenant: &str, id: i64, step: i64) -> Result<bool>;
     /// Count a failure. If the account's lock had expired the counter restarts at 1. When the
     /// count reaches `max`, lock until `now + lock_secs`.
-    fn record_failure(&self, tenant: &str, id: i64, now: i64, max: i64, lock_secs: i64) -> Result<FailureOutcome>;
+    fn record_failure(
+        &self,
+        tenant: &str,
+        id: i64,
+        now: i64,
+        max: i64,
+        lock_secs: i64,
+    ) -> Result<FailureOutcome>;
     /// Clear the failure counter and any lock (successful login or administrator unlock).
     fn reset_failures(&self, tenant: &str, id: i64) -> Result<()>;
 
     /// Has this exact password hash already passed the start-up weak-password sweep?
     fn weak_checked(&self, tenant: &str, user: i64, phc_sha256: &[u8; 32]) -> Result<bool>;
     /// Remember that this hash passed the sweep (so the next start does not repeat it).
-    fn mark_weak_checked(&self, tenant: &str, user: i64, phc_sha256: &[u8; 32], now: i64) -> Result<()>;
+    fn mark_weak_checked(
+        &self,
+        tenant: &str,
+        user: i64,
+        phc_sha256: &[u8; 32],
+        now: i64,
+    ) -> Result<()>;
 
     // ----- recovery codes -----
     fn replace_recovery_codes(&self, tenant: &str, user: i64, hashes: &[[u8; 32]]) -> Result<()>;
     /// Atomically mark an unused code as used; false if no such unused code.
-    fn consume_recovery_code(&self, tenant: &str, user: i64, hash: &[u8; 32], now: i64) -> Result<bool>;
+    fn consume_recovery_code(
+        &self,
+        tenant: &str,
+        user: i64,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<bool>;
     fn unused_recovery_codes(&self, tenant: &str, user: i64) -> Result<usize>;
 
     // ----- sessions -----
@@ -79,5 +105,10 @@ pub trait SecurityStore: Send + Sync {
     /// Entries with `seq > after`, in stored order (by seq), at most `limit`.
     fn audit_entries(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Entries of one tenant (for auditors), newest last.
-    fn audit_entries_for_tenant(&self, tenant: &str, after: i64, limit: usize) -> Result<Vec<AuditEntry>>;
+    fn audit_entries_for_tenant(
+        &self,
+        tenant: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>>;
 }

@@ -4,7 +4,9 @@
 use super::{AuditBuilder, FailureOutcome, SecurityStore};
 use crate::error::{Result, SecError};
 use crate::model::{ApiToken, AuditEntry, NewUser, Session, Stage, User};
-use crate::rbac::{actions_from_string, actions_to_string, roles_from_string, roles_to_string, Role};
+use crate::rbac::{
+    actions_from_string, actions_to_string, roles_from_string, roles_to_string, Role,
+};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -115,7 +117,9 @@ impl SqliteStore {
         // WAL: readers don't block the writer; the service and the CLI can share the file.
         let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
-        let s = SqliteStore { conn: Mutex::new(conn) };
+        let s = SqliteStore {
+            conn: Mutex::new(conn),
+        };
         s.migrate()?;
         Ok(s)
     }
@@ -128,11 +132,19 @@ impl SqliteStore {
         let mut c = self.c();
         c.execute_batch("CREATE TABLE IF NOT EXISTS security_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let have: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM security_migrations", [], |r| r.get(0))?;
+        let have: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM security_migrations",
+            [],
+            |r| r.get(0),
+        )?;
         if have > MIGRATIONS.len() as i64 {
             return Err(SecError::internal(
-                format!("データベースのセキュリティスキーマ(版 {have})がこの santei より新しいです"),
-                format!("the database's security schema (version {have}) is newer than this santei"),
+                format!(
+                    "データベースのセキュリティスキーマ(版 {have})がこの santei より新しいです"
+                ),
+                format!(
+                    "the database's security schema (version {have}) is newer than this santei"
+                ),
             ));
         }
         for (i, m) in MIGRATIONS.iter().enumerate().skip(have as usize) {
@@ -192,7 +204,8 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-const TOKEN_COLS: &str = "id, tenant, name, token_hash, scopes, created_by, created_at, expires_at, revoked_at";
+const TOKEN_COLS: &str =
+    "id, tenant, name, token_hash, scopes, created_by, created_at, expires_at, revoked_at";
 
 fn token_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
     Ok(ApiToken {
@@ -245,8 +258,14 @@ impl SecurityStore for SqliteStore {
         );
         match r {
             Ok(_) => Ok(c.last_insert_rowid()),
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                Err(SecError::conflict("S201", "同じ名前の利用者が既にいます", "a user with that name already exists"))
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(SecError::conflict(
+                    "S201",
+                    "同じ名前の利用者が既にいます",
+                    "a user with that name already exists",
+                ))
             }
             Err(e) => Err(e.into()),
         }
@@ -254,13 +273,21 @@ impl SecurityStore for SqliteStore {
     fn user_by_name(&self, tenant: &str, name: &str) -> Result<Option<User>> {
         Ok(self
             .c()
-            .query_row(&format!("SELECT {USER_COLS} FROM security_users WHERE tenant = ?1 AND name = ?2"), params![tenant, name], user_row)
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM security_users WHERE tenant = ?1 AND name = ?2"),
+                params![tenant, name],
+                user_row,
+            )
             .optional()?)
     }
     fn user_by_id(&self, tenant: &str, id: i64) -> Result<Option<User>> {
         Ok(self
             .c()
-            .query_row(&format!("SELECT {USER_COLS} FROM security_users WHERE tenant = ?1 AND id = ?2"), params![tenant, id], user_row)
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM security_users WHERE tenant = ?1 AND id = ?2"),
+                params![tenant, id],
+                user_row,
+            )
             .optional()?)
     }
     fn list_users(&self, tenant: Option<&str>) -> Result<Vec<User>> {
@@ -268,10 +295,19 @@ impl SecurityStore for SqliteStore {
         let mut st = c.prepare(&format!(
             "SELECT {USER_COLS} FROM security_users WHERE ?1 IS NULL OR tenant = ?1 ORDER BY tenant, id"
         ))?;
-        let v = st.query_map(params![tenant], user_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let v = st
+            .query_map(params![tenant], user_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
-    fn set_password(&self, tenant: &str, id: i64, phc: &str, policy: i64, must_change: bool) -> Result<()> {
+    fn set_password(
+        &self,
+        tenant: &str,
+        id: i64,
+        phc: &str,
+        policy: i64,
+        must_change: bool,
+    ) -> Result<()> {
         one_row(self.c().execute(
             "UPDATE security_users SET password_hash = ?3, password_policy = ?4, must_change_password = ?5 WHERE tenant = ?1 AND id = ?2",
             params![tenant, id, phc, policy, must_change],
@@ -284,10 +320,16 @@ impl SecurityStore for SqliteStore {
         )?)
     }
     fn set_disabled(&self, tenant: &str, id: i64, disabled: bool) -> Result<()> {
-        one_row(self.c().execute("UPDATE security_users SET disabled = ?3 WHERE tenant = ?1 AND id = ?2", params![tenant, id, disabled])?)
+        one_row(self.c().execute(
+            "UPDATE security_users SET disabled = ?3 WHERE tenant = ?1 AND id = ?2",
+            params![tenant, id, disabled],
+        )?)
     }
     fn set_totp_pending(&self, tenant: &str, id: i64, key: Option<&[u8]>) -> Result<()> {
-        one_row(self.c().execute("UPDATE security_users SET totp_pending = ?3 WHERE tenant = ?1 AND id = ?2", params![tenant, id, key])?)
+        one_row(self.c().execute(
+            "UPDATE security_users SET totp_pending = ?3 WHERE tenant = ?1 AND id = ?2",
+            params![tenant, id, key],
+        )?)
     }
     fn confirm_totp(&self, tenant: &str, id: i64, step: i64) -> Result<()> {
         let n = self.c().execute(
@@ -308,13 +350,22 @@ impl SecurityStore for SqliteStore {
         )?;
         Ok(n == 1)
     }
-    fn record_failure(&self, tenant: &str, id: i64, now: i64, max: i64, lock_secs: i64) -> Result<FailureOutcome> {
+    fn record_failure(
+        &self,
+        tenant: &str,
+        id: i64,
+        now: i64,
+        max: i64,
+        lock_secs: i64,
+    ) -> Result<FailureOutcome> {
         let mut c = self.c();
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (mut failures, mut locked): (i64, Option<i64>) = tx
-            .query_row("SELECT failures, locked_until FROM security_users WHERE tenant = ?1 AND id = ?2", params![tenant, id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT failures, locked_until FROM security_users WHERE tenant = ?1 AND id = ?2",
+                params![tenant, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
             .ok_or_else(|| SecError::not_found("利用者", "user"))?;
         if locked.is_some_and(|t| t <= now) {
@@ -332,7 +383,10 @@ impl SecurityStore for SqliteStore {
             params![tenant, id, failures, locked],
         )?;
         tx.commit()?;
-        Ok(FailureOutcome { failures, locked_now })
+        Ok(FailureOutcome {
+            failures,
+            locked_now,
+        })
     }
     fn reset_failures(&self, tenant: &str, id: i64) -> Result<()> {
         one_row(self.c().execute(
@@ -358,7 +412,10 @@ impl SecurityStore for SqliteStore {
     fn replace_recovery_codes(&self, tenant: &str, user: i64, hashes: &[[u8; 32]]) -> Result<()> {
         let mut c = self.c();
         let tx = c.transaction()?;
-        tx.execute("DELETE FROM security_recovery_codes WHERE tenant = ?1 AND user_id = ?2", params![tenant, user])?;
+        tx.execute(
+            "DELETE FROM security_recovery_codes WHERE tenant = ?1 AND user_id = ?2",
+            params![tenant, user],
+        )?;
         for h in hashes {
             tx.execute(
                 "INSERT INTO security_recovery_codes (tenant, user_id, code_hash) VALUES (?1, ?2, ?3)",
@@ -368,7 +425,13 @@ impl SecurityStore for SqliteStore {
         tx.commit()?;
         Ok(())
     }
-    fn consume_recovery_code(&self, tenant: &str, user: i64, hash: &[u8; 32], now: i64) -> Result<bool> {
+    fn consume_recovery_code(
+        &self,
+        tenant: &str,
+        user: i64,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<bool> {
         let n = self.c().execute(
             "UPDATE security_recovery_codes SET used_at = ?4 WHERE tenant = ?1 AND user_id = ?2 AND code_hash = ?3 AND used_at IS NULL",
             params![tenant, user, &hash[..], now],
@@ -401,15 +464,24 @@ impl SecurityStore for SqliteStore {
             .optional()?)
     }
     fn touch_session(&self, h: &[u8; 32], now: i64) -> Result<()> {
-        self.c().execute("UPDATE security_sessions SET last_seen = ?2 WHERE token_hash = ?1", params![&h[..], now])?;
+        self.c().execute(
+            "UPDATE security_sessions SET last_seen = ?2 WHERE token_hash = ?1",
+            params![&h[..], now],
+        )?;
         Ok(())
     }
     fn delete_session(&self, h: &[u8; 32]) -> Result<()> {
-        self.c().execute("DELETE FROM security_sessions WHERE token_hash = ?1", params![&h[..]])?;
+        self.c().execute(
+            "DELETE FROM security_sessions WHERE token_hash = ?1",
+            params![&h[..]],
+        )?;
         Ok(())
     }
     fn delete_user_sessions(&self, tenant: &str, user: i64) -> Result<()> {
-        self.c().execute("DELETE FROM security_sessions WHERE tenant = ?1 AND user_id = ?2", params![tenant, user])?;
+        self.c().execute(
+            "DELETE FROM security_sessions WHERE tenant = ?1 AND user_id = ?2",
+            params![tenant, user],
+        )?;
         Ok(())
     }
     fn insert_api_token(&self, t: &ApiToken) -> Result<i64> {
@@ -423,13 +495,21 @@ impl SecurityStore for SqliteStore {
     fn api_token(&self, h: &[u8; 32]) -> Result<Option<ApiToken>> {
         Ok(self
             .c()
-            .query_row(&format!("SELECT {TOKEN_COLS} FROM security_api_tokens WHERE token_hash = ?1"), params![&h[..]], token_row)
+            .query_row(
+                &format!("SELECT {TOKEN_COLS} FROM security_api_tokens WHERE token_hash = ?1"),
+                params![&h[..]],
+                token_row,
+            )
             .optional()?)
     }
     fn list_api_tokens(&self, tenant: &str) -> Result<Vec<ApiToken>> {
         let c = self.c();
-        let mut st = c.prepare(&format!("SELECT {TOKEN_COLS} FROM security_api_tokens WHERE tenant = ?1 ORDER BY id"))?;
-        let v = st.query_map(params![tenant], token_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = c.prepare(&format!(
+            "SELECT {TOKEN_COLS} FROM security_api_tokens WHERE tenant = ?1 ORDER BY id"
+        ))?;
+        let v = st
+            .query_map(params![tenant], token_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
     fn revoke_api_token(&self, tenant: &str, id: i64, now: i64) -> Result<bool> {
@@ -445,7 +525,11 @@ impl SecurityStore for SqliteStore {
         // processes) cannot both chain onto the same entry.
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let head: Option<(i64, Vec<u8>)> = tx
-            .query_row("SELECT seq, hash FROM security_audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT seq, hash FROM security_audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let (seq, prev) = head.map(|(s, h)| (s + 1, h)).unwrap_or((1, vec![0u8; 32]));
         let e = build(seq, &prev);
@@ -458,15 +542,26 @@ impl SecurityStore for SqliteStore {
     }
     fn audit_entries(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
         let c = self.c();
-        let mut st = c.prepare(&format!("SELECT {AUDIT_COLS} FROM security_audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
-        let v = st.query_map(params![after, limit as i64], audit_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = c.prepare(&format!(
+            "SELECT {AUDIT_COLS} FROM security_audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let v = st
+            .query_map(params![after, limit as i64], audit_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
-    fn audit_entries_for_tenant(&self, tenant: &str, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
+    fn audit_entries_for_tenant(
+        &self,
+        tenant: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>> {
         let c = self.c();
         let mut st =
             c.prepare(&format!("SELECT {AUDIT_COLS} FROM security_audit WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"))?;
-        let v = st.query_map(params![tenant, after, limit as i64], audit_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let v = st
+            .query_map(params![tenant, after, limit as i64], audit_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v)
     }
 }
