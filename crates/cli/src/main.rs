@@ -5,11 +5,15 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod catalog;
+mod cmd_admin;
+mod cmd_audit;
+mod cmd_backup;
 mod cmd_bench;
 mod cmd_demo;
 mod cmd_copay;
 mod cmd_master;
 mod cmd_uke;
+mod cmd_security;
 
 #[derive(Parser)]
 #[command(name = "santei", version, about = "共通算定モジュール — points, copay and claims from the official masters")]
@@ -30,6 +34,12 @@ enum Cmd {
     Bench(cmd_bench::BenchArgs),
     /// 窓口負担: the month's split between insurance, 公費 and the patient for a copay case.
     Copay(cmd_copay::CopayArgs),
+    /// Accounts: first administrator of a tenant, users, unlock, API tokens, weak-password check.
+    Admin(cmd_admin::AdminArgs),
+    /// Hash-chained audit log: verify the chain, show entries.
+    Audit(cmd_audit::AuditArgs),
+    /// Encrypted, write-once backups: create, list, verify, restore, prune.
+    Backup(cmd_backup::BackupArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +56,9 @@ fn main() -> ExitCode {
         Cmd::Uke(a) => cmd_uke::run(a),
         Cmd::Bench(a) => cmd_bench::run(a),
         Cmd::Copay(a) => cmd_copay::run(a),
+        Cmd::Admin(a) => cmd_admin::run(a),
+        Cmd::Audit(a) => cmd_audit::run(a),
+        Cmd::Backup(a) => cmd_backup::run(a),
     };
     match result {
         Ok(code) => code,
