@@ -113,9 +113,9 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
     let tenant = resp.extensions().get::<LoggedTenant>().map(|t| t.0.as_str()).unwrap_or("-");
     app.metrics.record(&method, &route, status, secs, error);
     if status >= 500 {
-        tracing::warn!(method, route, status, latency_ms = secs * 1000.0, tenant, error = error.unwrap_or("-"), "request");
+        tracing::warn!(method = %method, route = %route, status, latency_ms = %format_args!("{:.3}", secs * 1000.0), tenant = %tenant, error = %error.unwrap_or("-"), "request");
     } else {
-        tracing::info!(method, route, status, latency_ms = secs * 1000.0, tenant, error = error.unwrap_or("-"), "request");
+        tracing::info!(method = %method, route = %route, status, latency_ms = %format_args!("{:.3}", secs * 1000.0), tenant = %tenant, error = %error.unwrap_or("-"), "request");
     }
     resp
 }
