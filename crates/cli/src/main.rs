@@ -7,6 +7,8 @@ use std::process::ExitCode;
 mod cmd_bench;
 mod cmd_demo;
 mod cmd_master;
+mod cmd_serve;
+mod cmd_tenant;
 
 #[derive(Parser)]
 #[command(name = "santei", version, about = "共通算定モジュール — points, copay and claims from the official masters")]
@@ -23,6 +25,10 @@ enum Cmd {
     Master(cmd_master::MasterArgs),
     /// Performance benchmarks (figures recorded in BENCHMARKS.md).
     Bench(cmd_bench::BenchArgs),
+    /// Run the JSON API service (SQLite in the data directory, or PostgreSQL).
+    Serve(cmd_serve::ServeArgs),
+    /// Tenants (institutions) of the service: create, list, issue API tokens.
+    Tenant(cmd_tenant::TenantArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +43,8 @@ fn main() -> ExitCode {
         Cmd::Demo(a) => cmd_demo::run(a),
         Cmd::Master(a) => cmd_master::run(a),
         Cmd::Bench(a) => cmd_bench::run(a),
+        Cmd::Serve(a) => cmd_serve::run(a),
+        Cmd::Tenant(a) => cmd_tenant::run(a),
     };
     match result {
         Ok(code) => code,
