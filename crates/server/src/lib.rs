@@ -214,11 +214,6 @@ async fn run_async(cfg: Config) -> Result<(), String> {
     let state = AppState::new(storage.clone(), operator.clone(), engines);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%addr, storage = storage.backend(), operator_routes = operator.is_some(), "santei serve started");
-    println!("listening on {addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-
     #[cfg(unix)]
     {
         let engines = state.engines.clone();
@@ -239,6 +234,11 @@ async fn run_async(cfg: Config) -> Result<(), String> {
             }
         });
     }
+    tracing::info!(%addr, storage = storage.backend(), operator_routes = operator.is_some(), "santei serve started");
+    println!("listening on {addr}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
     serve_on(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("santei serve stopped");
     Ok(())
