@@ -7,6 +7,10 @@
 //!
 //! See `crates/server/README.md` for routes, storage design and scaling.
 
+// `ApiError` carries a bilingual message and details by value: it is built only on the error
+// path, where its size does not matter (the same choice as `InputError` in santei-core).
+#![allow(clippy::result_large_err)]
+
 pub mod api;
 pub mod auth;
 pub mod error;

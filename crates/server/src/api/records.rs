@@ -338,7 +338,7 @@ pub async fn list_insurances(
         all.retain(|d| {
             let from = d.valid_from.as_deref().and_then(parse_iso);
             let to = d.valid_to.as_deref().and_then(parse_iso);
-            from.is_some_and(|f| f <= day) && to.map_or(true, |t| day <= t)
+            from.is_some_and(|f| f <= day) && !matches!(to, Some(t) if day > t)
         });
     }
     Ok(Json(json!({ "items": all.iter().map(|d| render(Collection::Insurances, d)).collect::<Vec<_>>() })))
