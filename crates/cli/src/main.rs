@@ -14,6 +14,8 @@ mod cmd_copay;
 mod cmd_master;
 mod cmd_uke;
 mod cmd_security;
+mod cmd_serve;
+mod cmd_tenant;
 
 #[derive(Parser)]
 #[command(name = "santei", version, about = "共通算定モジュール — points, copay and claims from the official masters")]
@@ -40,6 +42,10 @@ enum Cmd {
     Audit(cmd_audit::AuditArgs),
     /// Encrypted, write-once backups: create, list, verify, restore, prune.
     Backup(cmd_backup::BackupArgs),
+    /// Run the JSON API service (SQLite in the data directory, or PostgreSQL).
+    Serve(cmd_serve::ServeArgs),
+    /// Tenants (institutions) of the service: create, list, issue API tokens.
+    Tenant(cmd_tenant::TenantArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +65,8 @@ fn main() -> ExitCode {
         Cmd::Admin(a) => cmd_admin::run(a),
         Cmd::Audit(a) => cmd_audit::run(a),
         Cmd::Backup(a) => cmd_backup::run(a),
+        Cmd::Serve(a) => cmd_serve::run(a),
+        Cmd::Tenant(a) => cmd_tenant::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 //! * [`compile`] / [`model`]: typed records the calculators use.
 //! * [`tensuhyo`]: 電子点数表 tables (補助, 包括, 背反 ×4, 入院基本料, 算定回数).
 //! * [`store`]: the compiled, versioned store in a data directory; code-at-date lookups.
+//! * [`json`]: the JSON rendering of entries (CLI `--json` and the service).
 //! * [`sample`]: the small sample master bundled in the repo (demo and tests).
 
 pub mod bench;
@@ -15,6 +16,7 @@ pub mod fold;
 pub mod history;
 pub mod import;
 pub mod input;
+pub mod json;
 pub mod layout;
 pub mod model;
 pub mod sample;

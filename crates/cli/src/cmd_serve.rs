@@ -1,0 +1,39 @@
+//! `santei serve` — the JSON API service (crate santei-server).
+
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the bound address is printed)
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Data directory: the master store, and the SQLite database `santei.db` (created on first
+    /// start) [default: $SANTEI_DATA, else ~/.local/share/santei]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL instead of SQLite: postgres://user:password@host:port/database
+    #[arg(long, env = "SANTEI_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// File holding the operator token (≥ 32 characters) for /v1/admin/* and remote /metrics.
+    /// Without it, admin routes refuse every request (no default credentials).
+    #[arg(long, env = "SANTEI_OPERATOR_TOKEN_FILE", value_name = "FILE")]
+    operator_token_file: Option<PathBuf>,
+    /// Serve the bundled sample master when the data directory has no master store (demo, tests)
+    #[arg(long)]
+    sample_master: bool,
+}
+
+pub fn run(a: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let cfg = santei_server::Config {
+        listen: a.listen,
+        data_dir: crate::cmd_master::data_dir(a.data_dir),
+        database_url: a.database_url,
+        operator_token_file: a.operator_token_file,
+        sample_master: a.sample_master,
+    };
+    santei_server::run(cfg)?;
+    Ok(ExitCode::SUCCESS)
+}

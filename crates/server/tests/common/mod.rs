@@ -1,0 +1,127 @@
+//! Test harness: a real server on 127.0.0.1 (ephemeral port) over SQLite or PostgreSQL, with the
+//! bundled sample master, driven through the blocking client in `santei_server::http_client`.
+#![allow(dead_code)]
+
+use santei_server::auth::OperatorToken;
+use santei_server::http_client::{request, HttpResponse};
+use santei_server::storage::{self, DynStorage};
+use santei_server::{AppState, Engines, MasterSource};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const OPERATOR: &str = "test-operator-token-0123456789abcdef";
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+/// SQLite always; PostgreSQL when `SANTEI_TEST_POSTGRES_URL` is set. Under `CI=true` the
+/// PostgreSQL URL is required (`.ci/postgres.sh` provides one): nothing is skipped in CI.
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    match std::env::var("SANTEI_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => v.push(Backend::Postgres(u)),
+        _ => {
+            if std::env::var("CI").is_ok_and(|c| c == "true") {
+                panic!("CI=true but SANTEI_TEST_POSTGRES_URL is not set: run `.ci/postgres.sh` and export its URL");
+            }
+            eprintln!("note: SANTEI_TEST_POSTGRES_URL not set; PostgreSQL tests not run here");
+        }
+    }
+    v
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub rt: tokio::runtime::Runtime,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}
+
+pub fn open_storage(rt: &tokio::runtime::Runtime, b: &Backend, dir: &std::path::Path) -> DynStorage {
+    let url = match b {
+        Backend::Sqlite => None,
+        Backend::Postgres(u) => Some(u.as_str()),
+    };
+    rt.block_on(storage::open(url, dir)).expect("open storage")
+}
+
+pub fn start(b: &Backend) -> TestServer {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let st = open_storage(&rt, b, dir.path());
+    let master = santei_master::sample::store().expect("sample master");
+    let engines = Engines::new(Some(Arc::new(master)), Some(MasterSource::Sample));
+    let state = AppState::new(st, Some(OperatorToken::from_secret(OPERATOR).expect("op")), engines);
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    rt.spawn(santei_server::serve_on(listener, state.clone(), std::future::pending()));
+    TestServer { addr, state, rt, backend: b.clone(), _dir: dir }
+}
+
+impl TestServer {
+    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> HttpResponse {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut h: Vec<(&str, &str)> = Vec::new();
+        if let Some(a) = &auth {
+            h.push(("Authorization", a));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        if bytes.is_some() {
+            h.push(("Content-Type", "application/json"));
+        }
+        request(self.addr, method, path, &h, bytes.as_deref()).expect("request")
+    }
+    pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> HttpResponse {
+        request(self.addr, method, path, headers, body).expect("request")
+    }
+    /// Create a tenant through the admin route; returns (tenant id, token).
+    pub fn tenant(&self, name: &str) -> (String, String) {
+        let code = random_code();
+        let r = self.call(
+            "POST",
+            "/v1/admin/tenants",
+            Some(OPERATOR),
+            Some(&json!({"institution_code": code, "name": name, "kind": "clinic",
+                "posted_hours": {"mon": [["09:00", "12:00"], ["14:00", "18:00"]]}, "settings": {"lang": "ja"}})),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let v = r.json();
+        (v["tenant"]["id"].as_str().expect("id").to_string(), v["token"].as_str().expect("token").to_string())
+    }
+}
+
+/// A random 医療機関コード in Tokyo (13), so PostgreSQL runs never collide.
+pub fn random_code() -> String {
+    let mut b = [0u8; 8];
+    getrandom_fill(&mut b);
+    let n = u64::from_le_bytes(b) % 100_000_000;
+    format!("13{n:08}")
+}
+
+fn getrandom_fill(b: &mut [u8]) {
+    // Uses the id generator of the crate under test (random 16 bytes as hex).
+    let id = santei_server::storage::new_id().expect("id");
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = u8::from_str_radix(&id[i * 2..i * 2 + 2], 16).expect("hex");
+    }
+}
+
+/// The error body shape every failure must have.
+pub fn assert_error(r: &HttpResponse, status: u16, code: &str) {
+    assert_eq!(r.status, status, "status for {}: {}", code, r.text());
+    let v = r.json();
+    let e = &v["error"];
+    assert_eq!(e["code"], code, "{}", r.text());
+    assert!(e["message_ja"].as_str().is_some_and(|s| !s.is_empty()), "{}", r.text());
+    assert!(e["message_en"].as_str().is_some_and(|s| !s.is_empty()), "{}", r.text());
+    assert!(e.get("details").is_some(), "{}", r.text());
+}
