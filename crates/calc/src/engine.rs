@@ -598,6 +598,8 @@ impl<'a, 'i> Calc<'a, 'i> {
         let Some(sk) = self.shikibetsu_of(r, base, visit, None) else { return };
         let mut unit = Inst { date, visit, shikibetsu: sk, lines: vec![self.pline(base, rule, None)], points: pts, count: 1 };
         let class = self.time_class(r, vi, base);
+        // Units made by additions with their own unit go after the base unit.
+        let mark = self.insts.len();
         let mut infant_time = false;
         let pick: Option<(&str, &str, &'static str)> = match class {
             TimeClass::Normal => None,
@@ -631,7 +633,7 @@ impl<'a, 'i> Calc<'a, 'i> {
             // A000 注6 / A001 注4 乳幼児加算 from the base's 年齢加算 (項番100–111).
             self.age_additions(r, base, &mut unit, visit, None);
         }
-        self.insts.push(unit);
+        self.insts.insert(mark, unit);
     }
 
     fn time_class(&mut self, r: &Rules, vi: usize, base: &Procedure) -> TimeClass {
@@ -713,8 +715,9 @@ impl<'a, 'i> Calc<'a, 'i> {
                         match points_of(p) {
                             Some(pts) => {
                                 let mut unit = Inst { date, visit, shikibetsu: sk.clone(), lines: vec![self.pline(p, "点数表 所定点数 (マスター項番12)", *qty)], points: pts, count: *count };
+                                let mark = self.insts.len();
                                 self.age_additions(r, p, &mut unit, visit, Some(*oi));
-                                self.insts.push(unit);
+                                self.insts.insert(mark, unit);
                             }
                             None => self.point_kind_warning(p, visit, Some(*oi)),
                         }
@@ -777,8 +780,9 @@ impl<'a, 'i> Calc<'a, 'i> {
                     let mut l = self.pline(p, "点数表 所定点数 (包括対象検査, 包括の項目数未満)", None);
                     l.explain.detail = format!("{n}項目 (< {})", b.steps.first().map(|s| s.0).unwrap_or(0));
                     let mut unit = Inst { date, visit, shikibetsu: sk, lines: vec![l], points: pts, count: 1 };
+                    let mark = self.insts.len();
                     self.age_additions(r, p, &mut unit, visit, Some(oi));
-                    self.insts.push(unit);
+                    self.insts.insert(mark, unit);
                 }
             }
         }
@@ -982,8 +986,9 @@ impl<'a, 'i> Calc<'a, 'i> {
 
     fn simple_with_age(&mut self, r: &Rules, code: &str, rule: &'static str, date: Date, visit: usize) {
         if let Some((mut u, p)) = self.simple_unit(r, code, rule, date, visit) {
+            let mark = self.insts.len();
             self.age_additions(r, p, &mut u, visit, None);
-            self.insts.push(u);
+            self.insts.insert(mark, u);
         }
     }
 
