@@ -12,7 +12,8 @@ use santei_core::date::{parse_iso, Date, YearMonth};
 use santei_core::InputError;
 use santei_master::model::{Drug, Material, Procedure, Source};
 use santei_master::Store;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::fmt;
 
 /// Input that cannot be calculated: every problem found, each naming where it is.
@@ -36,6 +37,20 @@ impl fmt::Display for CalcError {
 impl std::error::Error for CalcError {}
 
 const INPUT: &str = "input";
+
+/// Calculation options.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Fill `explain.detail` with the arithmetic (yen sums, 15円 rule, 包括 steps). Rule and master
+    /// row are always given.
+    pub detail: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { detail: true }
+    }
+}
 
 fn err(code: &'static str, field: String, ja: String, en: String) -> InputError {
     InputError::new(code, INPUT, ja, en).field(field)
@@ -90,29 +105,32 @@ struct Valid<'i> {
     month: YearMonth,
     birth: Date,
     visits: Vec<VisitIn<'i>>,
-    /// Posted hours per key, minutes.
-    posted: BTreeMap<String, Vec<(u32, u32)>>,
+    /// Posted hours per [`DAY_KEYS`] position, minutes.
+    posted: [Vec<(u32, u32)>; 8],
+    any_posted: bool,
     weekly_minutes: u32,
     clinic: bool,
 }
 
-fn int_of(n: &Option<Num>, field: &str, min: i64, max: i64, default: Option<i64>, errors: &mut Vec<InputError>) -> Option<i64> {
+fn int_of(n: &Option<Num>, field: &dyn Fn() -> String, min: i64, max: i64, default: Option<i64>, errors: &mut Vec<InputError>) -> Option<i64> {
     match n {
         None => {
             if default.is_none() {
-                errors.push(err("E_MISSING", field.into(), format!("{field} がありません"), format!("{field} is missing")));
+                let field = field();
+                errors.push(err("E_MISSING", field.clone(), format!("{field} がありません"), format!("{field} is missing")));
             }
             default
         }
         Some(Num::Ok(d)) if d.fract().is_zero() && *d >= Decimal::from(min) && *d <= Decimal::from(max) => Some(rules::decimal_to_i64(*d)),
         Some(v) => {
+            let field = field();
             let shown = match v {
                 Num::Ok(d) => d.to_string(),
                 Num::Bad(t) => t.clone(),
             };
             errors.push(err(
                 "E_NUMBER",
-                field.into(),
+                field.clone(),
                 format!("{field} = {shown}: {min}以上{max}以下の整数でなければなりません"),
                 format!("{field} = {shown}: must be an integer from {min} to {max}"),
             ));
@@ -121,21 +139,23 @@ fn int_of(n: &Option<Num>, field: &str, min: i64, max: i64, default: Option<i64>
     }
 }
 
-fn qty_of(n: &Option<Num>, field: &str, errors: &mut Vec<InputError>) -> Option<Decimal> {
+fn qty_of(n: &Option<Num>, field: &dyn Fn() -> String, errors: &mut Vec<InputError>) -> Option<Decimal> {
     match n {
         Some(Num::Ok(d)) if *d > Decimal::ZERO && *d <= Decimal::from(MAX_QUANTITY) => Some(*d),
         None => {
-            errors.push(err("E_MISSING", field.into(), format!("{field} (数量) がありません"), format!("{field} (quantity) is missing")));
+            let field = field();
+            errors.push(err("E_MISSING", field.clone(), format!("{field} (数量) がありません"), format!("{field} (quantity) is missing")));
             None
         }
         Some(v) => {
+            let field = field();
             let shown = match v {
                 Num::Ok(d) => d.to_string(),
                 Num::Bad(t) => t.clone(),
             };
             errors.push(err(
                 "E_QUANTITY",
-                field.into(),
+                field.clone(),
                 format!("{field} = {shown}: 数量は0より大きく{MAX_QUANTITY}以下でなければなりません"),
                 format!("{field} = {shown}: quantity must be > 0 and ≤ {MAX_QUANTITY}"),
             ));
@@ -144,15 +164,15 @@ fn qty_of(n: &Option<Num>, field: &str, errors: &mut Vec<InputError>) -> Option<
     }
 }
 
-fn items<'i>(list: &'i [crate::input::Item], field: &str, errors: &mut Vec<InputError>) -> Vec<ItemIn<'i>> {
+fn items<'i>(list: &'i [crate::input::Item], field: &dyn Fn() -> String, errors: &mut Vec<InputError>) -> Vec<ItemIn<'i>> {
     let mut out = Vec::with_capacity(list.len());
     for (k, it) in list.iter().enumerate() {
-        let f = format!("{field}[{k}]");
         if it.code.trim().is_empty() {
+            let f = format!("{}[{k}]", field());
             errors.push(err("E_MISSING", format!("{f}.code"), format!("{f}.code がありません"), format!("{f}.code is missing")));
             continue;
         }
-        if let Some(q) = qty_of(&it.quantity, &format!("{f}.quantity"), errors) {
+        if let Some(q) = qty_of(&it.quantity, &|| format!("{}[{k}].quantity", field()), errors) {
             out.push(ItemIn { code: it.code.trim(), qty: q });
         }
     }
@@ -232,7 +252,7 @@ fn validate(input: &PatientMonth) -> Result<Valid<'_>, CalcError> {
         };
         let mut orders = Vec::with_capacity(v.orders.len());
         for (oi, o) in v.orders.iter().enumerate() {
-            if let Some(x) = validate_order(o, &format!("{vf}.orders[{oi}]"), &mut errors) {
+            if let Some(x) = validate_order(o, &OrderPath(vi, oi), &mut errors) {
                 orders.push((oi, x));
             }
         }
@@ -244,13 +264,13 @@ fn validate(input: &PatientMonth) -> Result<Valid<'_>, CalcError> {
         (true, Some(month), Some(birth)) => {
             // Chronological order (stable: same-day visits keep input order unless timed).
             visits.sort_by_key(|v| (v.date, v.minute.unwrap_or(0), v.index));
-            Ok(Valid { month, birth, visits, posted, weekly_minutes, clinic })
+            Ok(Valid { month, birth, visits, any_posted: posted.iter().any(|p| !p.is_empty()) || !input.institution.posted_hours.is_empty(), posted, weekly_minutes, clinic })
         }
         _ => Err(CalcError { errors }),
     }
 }
 
-fn validate_order<'i>(o: &'i Order, of: &str, errors: &mut Vec<InputError>) -> Option<OrderIn<'i>> {
+fn validate_order<'i>(o: &'i Order, of: &OrderPath, errors: &mut Vec<InputError>) -> Option<OrderIn<'i>> {
     let n0 = errors.len();
     let out = match o.kind.as_str() {
         "procedure" | "test" | "injection" | "imaging" | "treatment" | "management" => {
@@ -258,13 +278,13 @@ fn validate_order<'i>(o: &'i Order, of: &str, errors: &mut Vec<InputError>) -> O
             if code.is_empty() {
                 errors.push(err("E_MISSING", format!("{of}.code"), format!("{of}.code がありません"), format!("{of}.code is missing")));
             }
-            let count = int_of(&o.count, &format!("{of}.count"), 1, MAX_COUNT, Some(1), errors).unwrap_or(1);
+            let count = int_of(&o.count, &|| format!("{of}.count"), 1, MAX_COUNT, Some(1), errors).unwrap_or(1);
             let qty = match &o.quantity {
                 None => None,
-                q => qty_of(q, &format!("{of}.quantity"), errors),
+                q => qty_of(q, &|| format!("{of}.quantity"), errors),
             };
-            let drugs = items(&o.drugs, &format!("{of}.drugs"), errors);
-            let materials = items(&o.materials, &format!("{of}.materials"), errors);
+            let drugs = items(&o.drugs, &|| format!("{of}.drugs"), errors);
+            let materials = items(&o.materials, &|| format!("{of}.materials"), errors);
             OrderIn::Procedure { code, count, qty, drugs, materials }
         }
         "prescription" => {
@@ -296,22 +316,22 @@ fn validate_order<'i>(o: &'i Order, of: &str, errors: &mut Vec<InputError>) -> O
                 }
             };
             let mult = match category {
-                Category::Internal => int_of(&o.days, &format!("{of}.days"), 1, MAX_DAYS, None, errors).unwrap_or(1),
-                Category::AsNeeded => int_of(&o.times, &format!("{of}.times"), 1, MAX_COUNT, Some(1), errors).unwrap_or(1),
+                Category::Internal => int_of(&o.days, &|| format!("{of}.days"), 1, MAX_DAYS, None, errors).unwrap_or(1),
+                Category::AsNeeded => int_of(&o.times, &|| format!("{of}.times"), 1, MAX_COUNT, Some(1), errors).unwrap_or(1),
                 Category::External => 1,
             };
             if o.drugs.is_empty() {
                 errors.push(err("E_MISSING", format!("{of}.drugs"), format!("{of}.drugs が空です"), format!("{of}.drugs is empty")));
             }
-            let drugs = items(&o.drugs, &format!("{of}.drugs"), errors);
+            let drugs = items(&o.drugs, &|| format!("{of}.drugs"), errors);
             OrderIn::Prescription { dispensing, category, mult, temporary: o.temporary, drugs }
         }
         "material" | "drug" => {
             // A loose material/drug: {"type":"material","code":…,"quantity":…} or lists.
-            let mut drugs = items(&o.drugs, &format!("{of}.drugs"), errors);
-            let mut materials = items(&o.materials, &format!("{of}.materials"), errors);
+            let mut drugs = items(&o.drugs, &|| format!("{of}.drugs"), errors);
+            let mut materials = items(&o.materials, &|| format!("{of}.materials"), errors);
             if let Some(code) = o.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                if let Some(q) = qty_of(&o.quantity, &format!("{of}.quantity"), errors) {
+                if let Some(q) = qty_of(&o.quantity, &|| format!("{of}.quantity"), errors) {
                     let it = ItemIn { code, qty: q };
                     if o.kind == "drug" {
                         drugs.push(it)
@@ -337,13 +357,21 @@ fn validate_order<'i>(o: &'i Order, of: &str, errors: &mut Vec<InputError>) -> O
     (errors.len() == n0).then_some(out)
 }
 
+/// `visits[v].orders[o]`, formatted only when an error needs it.
+struct OrderPath(usize, usize);
+impl fmt::Display for OrderPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "visits[{}].orders[{}]", self.0, self.1)
+    }
+}
+
 const DAY_KEYS: [&str; 8] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"];
 
-fn posted_hours(inst: &Institution, errors: &mut Vec<InputError>) -> (BTreeMap<String, Vec<(u32, u32)>>, u32) {
-    let mut out = BTreeMap::new();
+fn posted_hours(inst: &Institution, errors: &mut Vec<InputError>) -> ([Vec<(u32, u32)>; 8], u32) {
+    let mut out: [Vec<(u32, u32)>; 8] = Default::default();
     let mut weekly = 0;
     for (k, spans) in &inst.posted_hours {
-        if !DAY_KEYS.contains(&k.as_str()) {
+        let Some(slot) = DAY_KEYS.iter().position(|d| d == k) else {
             errors.push(err(
                 "E_POSTED",
                 format!("institution.posted_hours.{k}"),
@@ -351,8 +379,8 @@ fn posted_hours(inst: &Institution, errors: &mut Vec<InputError>) -> (BTreeMap<S
                 format!("posted_hours key {k:?} must be mon…sun or holiday"),
             ));
             continue;
-        }
-        let mut v = Vec::new();
+        };
+        let mut v = Vec::with_capacity(spans.len());
         for (i, (a, b)) in spans.iter().enumerate() {
             match (parse_hhmm(a.trim()), parse_hhmm(b.trim())) {
                 (Some(a), Some(b)) if a < b => {
@@ -369,7 +397,9 @@ fn posted_hours(inst: &Institution, errors: &mut Vec<InputError>) -> (BTreeMap<S
                 )),
             }
         }
-        out.insert(k.clone(), v);
+        if let Some(o) = out.get_mut(slot) {
+            *o = v;
+        }
     }
     (out, weekly)
 }
@@ -386,6 +416,11 @@ struct Inst {
 
 struct Calc<'a, 'i> {
     store: &'a Store,
+    opts: Options,
+    /// Master file names, shared by all lines from the same file.
+    files: Vec<Option<Arc<str>>>,
+    /// Procedure orders resolved once: [visit position][order position].
+    resolved: Vec<Vec<Option<&'a Procedure>>>,
     t: &'static Tables,
     v: &'a Valid<'i>,
     input: &'i PatientMonth,
@@ -420,11 +455,16 @@ impl<'a, 'i> Calc<'a, 'i> {
     }
 
     fn explain(&self, source: Source, rule: &'static str, detail: String) -> Explain {
-        Explain { rule, master_file: self.store.source_name(source).to_string(), master_line: source.line, detail }
+        let master_file = match self.files.get(source.file as usize) {
+            Some(Some(f)) => f.clone(),
+            _ => Arc::from(self.store.source_name(source)),
+        };
+        Explain { rule, master_file, master_line: source.line, detail }
     }
 
     fn pline(&self, p: &Procedure, rule: &'static str, qty: Option<Decimal>) -> Line {
         Line {
+            max_count: p.max_count,
             code: p.common.code.clone(),
             name: p.common.name.clone(),
             kind: LineKind::Procedure,
@@ -451,15 +491,6 @@ impl<'a, 'i> Calc<'a, 'i> {
                 None
             }
         }
-    }
-
-    /// Look up a procedure order's code; on failure say why (unknown / not valid that day / wrong master).
-    fn lookup_procedure(&mut self, code: &str, date: Date, visit: usize, order: usize) -> Option<&'a Procedure> {
-        if let Some(p) = self.store.procedure(code, date) {
-            return Some(p);
-        }
-        self.explain_missing(code, date, visit, Some(order), "診療行為", "procedure");
-        None
     }
 
     fn explain_missing(&mut self, code: &str, date: Date, visit: usize, order: Option<usize>, want_ja: &str, want_en: &str) {
@@ -641,7 +672,7 @@ impl<'a, 'i> Calc<'a, 'i> {
         let (date, visit) = (v.date, v.index);
         // 項番43 時間加算区分 on the base: 1 (or 3) = time additions allowed.
         let (Some(minute), true) = (v.minute, base.time_kind != 0) else { return TimeClass::Normal };
-        if self.v.posted.is_empty() {
+        if !self.v.any_posted {
             self.warn(
                 "W_NO_POSTED_HOURS",
                 Some(visit),
@@ -661,7 +692,8 @@ impl<'a, 'i> Calc<'a, 'i> {
         } else {
             weekday_key(date.weekday())
         };
-        let within = self.v.posted.get(key).is_some_and(|spans| spans.iter().any(|(a, b)| *a <= minute && minute < *b));
+        let slot = DAY_KEYS.iter().position(|d| *d == key).unwrap_or(0);
+        let within = self.v.posted.get(slot).is_some_and(|spans| spans.iter().any(|(a, b)| *a <= minute && minute < *b));
         let early_ok = self.v.clinic && self.v.weekly_minutes >= clock.early_late_min_weekly_minutes;
         rules::classify(self.t, clock, date, minute, within, early_ok)
     }
@@ -701,10 +733,13 @@ impl<'a, 'i> Calc<'a, 'i> {
         // group (項番16) → [(order, procedure)]
         let mut bundled: BTreeMap<u8, Vec<(usize, &'a Procedure)>> = BTreeMap::new();
         let mut last_shikibetsu: Option<(String, bool)> = None;
-        for (oi, o) in &v.orders {
+        for (pos, (oi, o)) in v.orders.iter().enumerate() {
             match o {
                 OrderIn::Procedure { code, count, qty, drugs, materials } => {
-                    let Some(p) = self.lookup_procedure(code, date, visit, *oi) else { continue };
+                    let Some(p) = self.resolved.get(vi).and_then(|r| r.get(pos)).copied().flatten() else {
+                        self.explain_missing(code, date, visit, Some(*oi), "診療行為", "procedure");
+                        continue;
+                    };
                     self.check_item(p, date, visit, *oi);
                     let Some(sk) = self.shikibetsu_of(r, p, visit, Some(*oi)) else { continue };
                     let injection = (300..=331).contains(&p.aggregate_out);
@@ -767,7 +802,9 @@ impl<'a, 'i> Calc<'a, 'i> {
                     .iter()
                     .map(|(_, p)| {
                         let mut l = self.pline(p, "D007 注 包括 (包括対象検査, 項目数による所定点数)", None);
-                        l.explain.detail = format!("{n}項目 → {pts}点");
+                        if self.opts.detail {
+                            l.explain.detail = format!("{n}項目 → {pts}点");
+                        }
                         l
                     })
                     .collect();
@@ -778,7 +815,9 @@ impl<'a, 'i> Calc<'a, 'i> {
                     let Some(pts) = points_of(p) else { continue };
                     let Some(sk) = r.shikibetsu.get(&p.aggregate_out).cloned() else { continue };
                     let mut l = self.pline(p, "点数表 所定点数 (包括対象検査, 包括の項目数未満)", None);
-                    l.explain.detail = format!("{n}項目 (< {})", b.steps.first().map(|s| s.0).unwrap_or(0));
+                    if self.opts.detail {
+                        l.explain.detail = format!("{n}項目 (< {})", b.steps.first().map(|s| s.0).unwrap_or(0));
+                    }
                     let mut unit = Inst { date, visit, shikibetsu: sk, lines: vec![l], points: pts, count: 1 };
                     let mark = self.insts.len();
                     self.age_additions(r, p, &mut unit, visit, Some(oi));
@@ -790,6 +829,7 @@ impl<'a, 'i> Calc<'a, 'i> {
 
     fn drug_line(&self, d: &Drug, qty: Decimal, rule: &'static str, detail: String) -> Line {
         Line {
+            max_count: 0,
             code: d.common.code.clone(),
             name: d.common.name.clone(),
             kind: LineKind::Drug,
@@ -834,7 +874,7 @@ impl<'a, 'i> Calc<'a, 'i> {
             );
             return;
         }
-        let detail = format!("{yen}円 → {pts}点");
+        let detail = if self.opts.detail { format!("{yen}円 → {pts}点") } else { String::new() };
         let lines = drugs.iter().map(|(d, q)| self.drug_line(d, *q, rule, detail.clone())).collect();
         self.insts.push(Inst { date, visit, shikibetsu: sk.to_string(), lines, points: pts, count: 1 });
     }
@@ -852,11 +892,16 @@ impl<'a, 'i> Calc<'a, 'i> {
                 continue;
             }
             let line = Line {
+                max_count: 0,
                 code: m.common.code.clone(),
                 name: m.common.name.clone(),
                 kind: LineKind::Material,
                 quantity: Some(fmt_qty(it.qty)),
-                explain: self.explain(m.common.source, "特定保険医療材料 (材料価格÷10, 四捨五入)", format!("{}円×{} = {yen}円 → {pts}点", m.price, fmt_qty(it.qty))),
+                explain: self.explain(
+                    m.common.source,
+                    "特定保険医療材料 (材料価格÷10, 四捨五入)",
+                    if self.opts.detail { format!("{}円×{} = {yen}円 → {pts}点", m.price, fmt_qty(it.qty)) } else { String::new() },
+                ),
             };
             self.insts.push(Inst { date, visit, shikibetsu: sk.to_string(), lines: vec![line], points: pts, count: 1 });
         }
@@ -922,12 +967,14 @@ impl<'a, 'i> Calc<'a, 'i> {
             };
             // F200 薬剤: 15円 rule on the 剤's yen per unit (内服 1日分, 屯服 1回分, 外用 1調剤).
             let mut pts = rules::drug_points(x.yen, SmallDrug::OnePoint);
-            let mut detail = format!("{unit_ja} {}円 → {pts}点", x.yen);
+            let mut detail = if self.opts.detail { format!("{unit_ja} {}円 → {pts}点", x.yen) } else { String::new() };
             let mut rule = "F200 薬剤 (15円ルール)";
             if seven_in && x.category == Category::Internal {
                 let before = pts;
                 pts = rules::reduced_points(pts, rx.seven_kinds_drug_percent);
-                detail = format!("{detail}; 7種類以上 {before}点×{}% → {pts}点", rx.seven_kinds_drug_percent);
+                if self.opts.detail {
+                    detail = format!("{detail}; 7種類以上 {before}点×{}% → {pts}点", rx.seven_kinds_drug_percent);
+                }
                 rule = "F200 注2 薬剤 7種類以上の内服薬 (100分の90)";
             }
             let lines = x.drugs.iter().map(|(d, q)| self.drug_line(d, *q, rule, detail.clone())).collect();
@@ -999,11 +1046,11 @@ impl<'a, 'i> Calc<'a, 'i> {
         // on the first day such an item was done. An explicitly ordered 判断料 is not doubled.
         let mut first: BTreeMap<u8, (Date, usize)> = BTreeMap::new();
         let mut ordered: Vec<&str> = Vec::new();
-        for vis in &v.visits {
-            for (_, o) in &vis.orders {
+        for (vpos, vis) in v.visits.iter().enumerate() {
+            for (pos, (_, o)) in vis.orders.iter().enumerate() {
                 if let OrderIn::Procedure { code, .. } = o {
                     ordered.push(code);
-                    if let Some(p) = self.store.procedure(code, vis.date) {
+                    if let Some(p) = self.resolved.get(vpos).and_then(|r| r.get(pos)).copied().flatten() {
                         if p.judgement_kind == 1 && p.judgement_group != 0 {
                             first.entry(p.judgement_group).or_insert((vis.date, vis.index));
                         }
@@ -1047,21 +1094,18 @@ impl<'a, 'i> Calc<'a, 'i> {
     /// 項番36 上限回数: warn when a code is billed more often in the month (the limit's period
     /// is read as 1月; the 電子点数表 算定回数テーブル will refine this).
     fn month_limits(&mut self) {
-        let mut counts: BTreeMap<&str, (i64, Date)> = BTreeMap::new();
+        let mut counts: BTreeMap<&str, (i64, u16)> = BTreeMap::new();
         for u in &self.insts {
             for l in &u.lines {
-                if l.kind == LineKind::Procedure {
-                    let e = counts.entry(l.code.as_str()).or_insert((0, u.date));
-                    e.0 += u.count;
+                if l.kind == LineKind::Procedure && l.max_count > 0 {
+                    counts.entry(l.code.as_str()).or_insert((0, l.max_count)).0 += u.count;
                 }
             }
         }
         let mut found = Vec::new();
-        for (code, (n, date)) in counts {
-            if let Some(p) = self.store.procedure(code, date) {
-                if p.max_count > 0 && n > p.max_count as i64 {
-                    found.push((code.to_string(), n, p.max_count));
-                }
+        for (code, (n, max)) in counts {
+            if n > max as i64 {
+                found.push((code.to_string(), n, max));
             }
         }
         for (code, n, max) in found {
@@ -1073,20 +1117,27 @@ impl<'a, 'i> Calc<'a, 'i> {
 /// Calculate one patient-month. Errors: input that cannot be calculated (every problem, each
 /// naming its field, e.g. `visits[1].orders[2].days`). Master problems are warnings.
 pub fn calculate(store: &Store, input: &PatientMonth) -> Result<Outcome, CalcError> {
+    calculate_with(store, input, Options::default())
+}
+
+/// [`calculate`] with options.
+pub fn calculate_with(store: &Store, input: &PatientMonth, opts: Options) -> Result<Outcome, CalcError> {
     let valid = validate(input)?;
     let t = tables::tables();
-    let mut c = Calc { store, t, v: &valid, input, insts: Vec::with_capacity(32), warnings: Vec::new() };
+    let resolved: Vec<Vec<Option<&Procedure>>> = valid
+        .visits
+        .iter()
+        .map(|vis| vis.orders.iter().map(|(_, o)| if let OrderIn::Procedure { code, .. } = o { store.procedure(code, vis.date) } else { None }).collect())
+        .collect();
     // Days on which something flagged 外来管理加算区分 = 1 (項番56) is billed.
     let mut killed: Vec<Date> = Vec::new();
-    for vis in &valid.visits {
-        for (_, o) in &vis.orders {
-            if let OrderIn::Procedure { code, .. } = o {
-                if store.procedure(code, vis.date).is_some_and(|p| p.outpatient_mgmt == 1) {
-                    killed.push(vis.date);
-                }
-            }
+    for (vis, rs) in valid.visits.iter().zip(&resolved) {
+        if rs.iter().flatten().any(|p| p.outpatient_mgmt == 1) {
+            killed.push(vis.date);
         }
     }
+    let files = store.snap.sources.iter().map(|s| Some(Arc::from(s.as_str()))).collect();
+    let mut c = Calc { store, opts, files, resolved, t, v: &valid, input, insts: Vec::with_capacity(32), warnings: Vec::new() };
     for vi in 0..valid.visits.len() {
         c.run_visit(vi, &killed);
     }
@@ -1105,25 +1156,26 @@ fn assemble(month: YearMonth, valid: &Valid<'_>, insts: Vec<Inst>, warnings: Vec
         day_points.entry(v.date).or_insert(0);
     }
     // Merge identical units (same 診療識別, same lines and quantities, same points) across days.
-    let mut units: Vec<(Date, Unit)> = Vec::new();
-    let mut index: HashMap<(String, Vec<(String, Option<String>)>, i64), usize> = HashMap::new();
+    let mut units: Vec<(Date, Unit)> = Vec::with_capacity(insts.len());
     for i in insts {
         let total = i.points.saturating_mul(i.count);
         *day_points.entry(i.date).or_insert(0) += total;
         if let Some(Some((_, p))) = visit_points.get_mut(i.visit) {
             *p += total;
         }
-        let key = (i.shikibetsu.clone(), i.lines.iter().map(|l| (l.code.clone(), l.quantity.clone())).collect::<Vec<_>>(), i.points);
         let day = i.date.day();
-        match index.get(&key) {
-            Some(&k) => {
-                if let Some((_, u)) = units.get_mut(k) {
-                    u.count += i.count;
-                    *u.days.entry(day).or_insert(0) += i.count;
-                }
+        let same = |u: &Unit| {
+            u.points == i.points
+                && u.shinryo_shikibetsu == i.shikibetsu
+                && u.lines.len() == i.lines.len()
+                && u.lines.iter().zip(&i.lines).all(|(a, b)| a.code == b.code && a.quantity == b.quantity && a.kind == b.kind)
+        };
+        match units.iter_mut().find(|(_, u)| same(u)) {
+            Some((_, u)) => {
+                u.count += i.count;
+                *u.days.entry(day).or_insert(0) += i.count;
             }
             None => {
-                index.insert(key, units.len());
                 let mut days = BTreeMap::new();
                 days.insert(day, i.count);
                 units.push((i.date, Unit { shinryo_shikibetsu: i.shikibetsu, lines: i.lines, points: i.points, count: i.count, days }));

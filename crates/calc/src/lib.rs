@@ -18,6 +18,6 @@ pub mod output;
 pub mod rules;
 pub mod tables;
 
-pub use engine::{calculate, CalcError};
+pub use engine::{calculate, calculate_with, CalcError, Options};
 pub use input::PatientMonth;
 pub use output::{DayPoints, Explain, Line, LineKind, Outcome, Unit, VisitPoints, Warning};

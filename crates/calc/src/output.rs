@@ -4,6 +4,11 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
+
+fn ser_arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
 
 /// What kind of master row a line is (UKE record: SI / IY / TO).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -30,7 +35,8 @@ pub struct Explain {
     /// 点数表 section and rule, e.g. "A001 注8 外来管理加算 (自動算定)".
     pub rule: &'static str,
     /// Master file the row came from (as recorded in the store).
-    pub master_file: String,
+    #[serde(serialize_with = "ser_arc_str")]
+    pub master_file: Arc<str>,
     /// 1-based line in that file.
     pub master_line: u32,
     /// Arithmetic, when there is some (e.g. "10.10円×3 = 30.30円 → 3点").
@@ -47,6 +53,9 @@ pub struct Line {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<String>,
     pub explain: Explain,
+    /// Master 項番36 上限回数 (0 = none), for the month-limit check.
+    #[serde(skip)]
+    pub max_count: u16,
 }
 
 /// One UKE 点数・回数算定単位.

@@ -60,7 +60,6 @@ pub fn decimal_to_i64(d: Decimal) -> i64 {
 /// B3/B6/BF/BK… x歳に達した日の翌月1日 (x = base-36 digit), MG 未就学 = 6歳に達する日以後の最初の
 /// 3月31日の翌日). None for "00"/unknown codes (no bound).
 pub fn age_code_reached(code: &str, birth: Date) -> Option<Date> {
-    let code = code.trim();
     match code {
         "" | "00" | "0" => None,
         "AA" => birth.checked_add_days(chrono::Days::new(28)),

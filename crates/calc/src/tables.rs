@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use santei_core::date::{parse_iso, Date};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 const RULES_TOML: &str = include_str!("../data/rules.toml");
@@ -123,7 +123,8 @@ pub struct Rules {
 pub struct Tables {
     /// Oldest first.
     pub versions: Vec<Rules>,
-    pub holidays: HashSet<Date>,
+    /// Sorted.
+    pub holidays: Vec<Date>,
     pub holiday_names: BTreeMap<Date, String>,
     pub holidays_from: Date,
     pub holidays_to: Date,
@@ -206,13 +207,14 @@ fn build() -> Result<Tables, String> {
         return Err("data/rules.toml: no version".into());
     }
     let h: HolidaysFile = toml::from_str(HOLIDAYS_TOML).map_err(|e| format!("data/holidays.toml: {e}"))?;
-    let mut holidays = HashSet::new();
+    let mut holidays = Vec::new();
     let mut holiday_names = BTreeMap::new();
     for (d, n) in h.dates {
         let d = parse_iso(&d).ok_or_else(|| format!("data/holidays.toml: bad date {d:?}"))?;
-        holidays.insert(d);
+        holidays.push(d);
         holiday_names.insert(d, n);
     }
+    holidays.sort();
     Ok(Tables {
         versions,
         holidays,
@@ -238,7 +240,7 @@ impl Tables {
         self.versions.iter().rev().find(|v| v.from <= date)
     }
     pub fn is_national_holiday(&self, date: Date) -> bool {
-        self.holidays.contains(&date)
+        self.holidays.binary_search(&date).is_ok()
     }
     pub fn holidays_cover(&self, date: Date) -> bool {
         self.holidays_from <= date && date <= self.holidays_to

@@ -38,23 +38,28 @@ fn open_store(a: &CalcArgs) -> Result<Store, Box<dyn std::error::Error>> {
 pub fn run(a: CalcArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let store = open_store(&a)?;
     if let Some(n) = a.bench {
-        // Warm-up (parses the embedded tables, faults the store in), then the timed run.
-        santei_calc::bench::run(&store, 1000.min(n), 1000)?;
-        let r = santei_calc::bench::run(&store, n, 1000)?;
-        if a.json {
-            println!(
-                "{}",
-                serde_json::json!({"patient_months": r.patient_months, "seconds": r.elapsed.as_secs_f64(), "per_second": r.per_second, "points": r.points, "units": r.units})
-            );
-        } else {
-            println!(
-                "calc bench: {} patient-months in {:.3} s = {:.0} /s on one thread ({} units, {} points)",
-                r.patient_months,
-                r.elapsed.as_secs_f64(),
-                r.per_second,
-                r.units,
-                r.points
-            );
+        // Warm-up (parses the embedded tables, faults the store in), then the timed runs: with the
+        // arithmetic in `explain.detail` (the default of `santei calc`) and without it.
+        let full = santei_calc::Options::default();
+        let lean = santei_calc::Options { detail: false };
+        santei_calc::bench::run(&store, 1000.min(n), 1000, full)?;
+        for (label, opts) in [("detail", full), ("no-detail", lean)] {
+            let r = santei_calc::bench::run(&store, n, 1000, opts)?;
+            if a.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"mode": label, "patient_months": r.patient_months, "seconds": r.elapsed.as_secs_f64(), "per_second": r.per_second, "points": r.points, "units": r.units})
+                );
+            } else {
+                println!(
+                    "calc bench ({label}): {} patient-months in {:.3} s = {:.0} /s on one thread ({} units, {} points)",
+                    r.patient_months,
+                    r.elapsed.as_secs_f64(),
+                    r.per_second,
+                    r.units,
+                    r.points
+                );
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
