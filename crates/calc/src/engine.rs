@@ -13,8 +13,8 @@ use santei_core::InputError;
 use santei_master::model::{Drug, Material, Procedure, Source};
 use santei_master::Store;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::fmt;
+use std::sync::Arc;
 
 /// Input that cannot be calculated: every problem found, each naming where it is.
 #[derive(Debug, Clone)]
@@ -88,9 +88,24 @@ struct ItemIn<'i> {
 }
 
 enum OrderIn<'i> {
-    Procedure { code: &'i str, count: i64, qty: Option<Decimal>, drugs: Vec<ItemIn<'i>>, materials: Vec<ItemIn<'i>> },
-    Prescription { dispensing: Dispensing, category: Category, mult: i64, temporary: bool, drugs: Vec<ItemIn<'i>> },
-    Loose { drugs: Vec<ItemIn<'i>>, materials: Vec<ItemIn<'i>> },
+    Procedure {
+        code: &'i str,
+        count: i64,
+        qty: Option<Decimal>,
+        drugs: Vec<ItemIn<'i>>,
+        materials: Vec<ItemIn<'i>>,
+    },
+    Prescription {
+        dispensing: Dispensing,
+        category: Category,
+        mult: i64,
+        temporary: bool,
+        drugs: Vec<ItemIn<'i>>,
+    },
+    Loose {
+        drugs: Vec<ItemIn<'i>>,
+        materials: Vec<ItemIn<'i>>,
+    },
 }
 
 struct VisitIn<'i> {
@@ -144,7 +159,12 @@ fn qty_of(n: &Option<Num>, field: &dyn Fn() -> String, errors: &mut Vec<InputErr
         Some(Num::Ok(d)) if *d > Decimal::ZERO && *d <= Decimal::from(MAX_QUANTITY) => Some(*d),
         None => {
             let field = field();
-            errors.push(err("E_MISSING", field.clone(), format!("{field} (数量) がありません"), format!("{field} (quantity) is missing")));
+            errors.push(err(
+                "E_MISSING",
+                field.clone(),
+                format!("{field} (数量) がありません"),
+                format!("{field} (quantity) is missing"),
+            ));
             None
         }
         Some(v) => {
@@ -167,25 +187,69 @@ fn qty_of(n: &Option<Num>, field: &dyn Fn() -> String, errors: &mut Vec<InputErr
 fn items<'i>(list: &'i [crate::input::Item], field: &dyn Fn() -> String, errors: &mut Vec<InputError>) -> Vec<ItemIn<'i>> {
     let mut out = Vec::with_capacity(list.len());
     for (k, it) in list.iter().enumerate() {
-        if it.code.trim().is_empty() {
+        if it.code.trim_fast().is_empty() {
             let f = format!("{}[{k}]", field());
-            errors.push(err("E_MISSING", format!("{f}.code"), format!("{f}.code がありません"), format!("{f}.code is missing")));
+            errors.push(err(
+                "E_MISSING",
+                format!("{f}.code"),
+                format!("{f}.code がありません"),
+                format!("{f}.code is missing"),
+            ));
             continue;
         }
         if let Some(q) = qty_of(&it.quantity, &|| format!("{}[{k}].quantity", field()), errors) {
-            out.push(ItemIn { code: it.code.trim(), qty: q });
+            out.push(ItemIn {
+                code: it.code.trim_fast(),
+                qty: q,
+            });
         }
     }
     out
 }
 
+/// `str::trim` only when there is whitespace at either end (the common case has none; trimming
+/// showed up in profiles).
+trait TrimFast {
+    fn trim_fast(&self) -> &str;
+}
+impl TrimFast for str {
+    fn trim_fast(&self) -> &str {
+        let b = self.as_bytes();
+        let edge = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_whitespace() || *c >= 0x80);
+        if edge(b.first()) || edge(b.last()) {
+            self.trim()
+        } else {
+            self
+        }
+    }
+}
+
+/// `YYYY-MM-DD` → date (strict; the hot path of validation — chrono's format parser is slow).
+fn iso(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return parse_iso(s);
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?
+            .iter()
+            .try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
+    };
+    Date::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
 fn validate(input: &PatientMonth) -> Result<Valid<'_>, CalcError> {
     let mut errors = Vec::new();
-    let month = YearMonth::parse_iso(input.month.trim());
+    let month = YearMonth::parse_iso(input.month.trim_fast());
     if month.is_none() {
-        errors.push(err("E_MONTH", "month".into(), format!("month {:?} は YYYY-MM ではありません", input.month), format!("month {:?} is not YYYY-MM", input.month)));
+        errors.push(err(
+            "E_MONTH",
+            "month".into(),
+            format!("month {:?} は YYYY-MM ではありません", input.month),
+            format!("month {:?} is not YYYY-MM", input.month),
+        ));
     }
-    let birth = parse_iso(input.patient.birth_date.trim());
+    let birth = iso(input.patient.birth_date.trim_fast());
     if birth.is_none() {
         errors.push(err(
             "E_BIRTH",
@@ -210,10 +274,15 @@ fn validate(input: &PatientMonth) -> Result<Valid<'_>, CalcError> {
     };
     let mut visits = Vec::with_capacity(input.visits.len());
     for (vi, v) in input.visits.iter().enumerate() {
-        let vf = format!("visits[{vi}]");
-        let date = parse_iso(v.date.trim());
+        let vf = VisitPath(vi);
+        let date = iso(v.date.trim_fast());
         match (date, month) {
-            (None, _) => errors.push(err("E_DATE", format!("{vf}.date"), format!("{vf}.date {:?} が YYYY-MM-DD ではありません", v.date), format!("{vf}.date {:?} is not YYYY-MM-DD", v.date))),
+            (None, _) => errors.push(err(
+                "E_DATE",
+                format!("{vf}.date"),
+                format!("{vf}.date {:?} が YYYY-MM-DD ではありません", v.date),
+                format!("{vf}.date {:?} is not YYYY-MM-DD", v.date),
+            )),
             (Some(d), Some(m)) if YearMonth::of(d) != m => errors.push(err(
                 "E_DATE_MONTH",
                 format!("{vf}.date"),
@@ -222,16 +291,26 @@ fn validate(input: &PatientMonth) -> Result<Valid<'_>, CalcError> {
             )),
             (Some(d), _) => {
                 if birth.is_some_and(|b| b > d) {
-                    errors.push(err("E_BIRTH", format!("{vf}.date"), format!("{vf}.date {d} が生年月日より前です"), format!("{vf}.date {d} is before the birth date")));
+                    errors.push(err(
+                        "E_BIRTH",
+                        format!("{vf}.date"),
+                        format!("{vf}.date {d} が生年月日より前です"),
+                        format!("{vf}.date {d} is before the birth date"),
+                    ));
                 }
             }
         }
         let minute = match &v.time {
             None => None,
-            Some(t) => match parse_hhmm(t.trim()).filter(|m| *m < 24 * 60) {
+            Some(t) => match parse_hhmm(t.trim_fast()).filter(|m| *m < 24 * 60) {
                 Some(m) => Some(m),
                 None => {
-                    errors.push(err("E_TIME", format!("{vf}.time"), format!("{vf}.time {t:?} が HH:MM ではありません"), format!("{vf}.time {t:?} is not HH:MM")));
+                    errors.push(err(
+                        "E_TIME",
+                        format!("{vf}.time"),
+                        format!("{vf}.time {t:?} が HH:MM ではありません"),
+                        format!("{vf}.time {t:?} is not HH:MM"),
+                    ));
                     None
                 }
             },
@@ -257,14 +336,28 @@ fn validate(input: &PatientMonth) -> Result<Valid<'_>, CalcError> {
             }
         }
         if let Some(date) = date {
-            visits.push(VisitIn { index: vi, date, minute, consultation, orders });
+            visits.push(VisitIn {
+                index: vi,
+                date,
+                minute,
+                consultation,
+                orders,
+            });
         }
     }
     match (errors.is_empty(), month, birth) {
         (true, Some(month), Some(birth)) => {
             // Chronological order (stable: same-day visits keep input order unless timed).
             visits.sort_by_key(|v| (v.date, v.minute.unwrap_or(0), v.index));
-            Ok(Valid { month, birth, visits, any_posted: posted.iter().any(|p| !p.is_empty()) || !input.institution.posted_hours.is_empty(), posted, weekly_minutes, clinic })
+            Ok(Valid {
+                month,
+                birth,
+                visits,
+                any_posted: posted.iter().any(|p| !p.is_empty()) || !input.institution.posted_hours.is_empty(),
+                posted,
+                weekly_minutes,
+                clinic,
+            })
         }
         _ => Err(CalcError { errors }),
     }
@@ -274,9 +367,14 @@ fn validate_order<'i>(o: &'i Order, of: &OrderPath, errors: &mut Vec<InputError>
     let n0 = errors.len();
     let out = match o.kind.as_str() {
         "procedure" | "test" | "injection" | "imaging" | "treatment" | "management" => {
-            let code = o.code.as_deref().map(str::trim).unwrap_or("");
+            let code = o.code.as_deref().map(TrimFast::trim_fast).unwrap_or("");
             if code.is_empty() {
-                errors.push(err("E_MISSING", format!("{of}.code"), format!("{of}.code がありません"), format!("{of}.code is missing")));
+                errors.push(err(
+                    "E_MISSING",
+                    format!("{of}.code"),
+                    format!("{of}.code がありません"),
+                    format!("{of}.code is missing"),
+                ));
             }
             let count = int_of(&o.count, &|| format!("{of}.count"), 1, MAX_COUNT, Some(1), errors).unwrap_or(1);
             let qty = match &o.quantity {
@@ -285,7 +383,13 @@ fn validate_order<'i>(o: &'i Order, of: &OrderPath, errors: &mut Vec<InputError>
             };
             let drugs = items(&o.drugs, &|| format!("{of}.drugs"), errors);
             let materials = items(&o.materials, &|| format!("{of}.materials"), errors);
-            OrderIn::Procedure { code, count, qty, drugs, materials }
+            OrderIn::Procedure {
+                code,
+                count,
+                qty,
+                drugs,
+                materials,
+            }
         }
         "prescription" => {
             let dispensing = match o.dispensing.as_deref() {
@@ -321,16 +425,27 @@ fn validate_order<'i>(o: &'i Order, of: &OrderPath, errors: &mut Vec<InputError>
                 Category::External => 1,
             };
             if o.drugs.is_empty() {
-                errors.push(err("E_MISSING", format!("{of}.drugs"), format!("{of}.drugs が空です"), format!("{of}.drugs is empty")));
+                errors.push(err(
+                    "E_MISSING",
+                    format!("{of}.drugs"),
+                    format!("{of}.drugs が空です"),
+                    format!("{of}.drugs is empty"),
+                ));
             }
             let drugs = items(&o.drugs, &|| format!("{of}.drugs"), errors);
-            OrderIn::Prescription { dispensing, category, mult, temporary: o.temporary, drugs }
+            OrderIn::Prescription {
+                dispensing,
+                category,
+                mult,
+                temporary: o.temporary,
+                drugs,
+            }
         }
         "material" | "drug" => {
             // A loose material/drug: {"type":"material","code":…,"quantity":…} or lists.
             let mut drugs = items(&o.drugs, &|| format!("{of}.drugs"), errors);
             let mut materials = items(&o.materials, &|| format!("{of}.materials"), errors);
-            if let Some(code) = o.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            if let Some(code) = o.code.as_deref().map(TrimFast::trim_fast).filter(|c| !c.is_empty()) {
                 if let Some(q) = qty_of(&o.quantity, &|| format!("{of}.quantity"), errors) {
                     let it = ItemIn { code, qty: q };
                     if o.kind == "drug" {
@@ -340,7 +455,12 @@ fn validate_order<'i>(o: &'i Order, of: &OrderPath, errors: &mut Vec<InputError>
                     }
                 }
             } else if drugs.is_empty() && materials.is_empty() {
-                errors.push(err("E_MISSING", format!("{of}.code"), format!("{of}.code がありません"), format!("{of}.code is missing")));
+                errors.push(err(
+                    "E_MISSING",
+                    format!("{of}.code"),
+                    format!("{of}.code がありません"),
+                    format!("{of}.code is missing"),
+                ));
             }
             OrderIn::Loose { drugs, materials }
         }
@@ -355,6 +475,14 @@ fn validate_order<'i>(o: &'i Order, of: &OrderPath, errors: &mut Vec<InputError>
         }
     };
     (errors.len() == n0).then_some(out)
+}
+
+/// `visits[v]`, formatted only when an error needs it.
+struct VisitPath(usize);
+impl fmt::Display for VisitPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "visits[{}]", self.0)
+    }
 }
 
 /// `visits[v].orders[o]`, formatted only when an error needs it.
@@ -382,7 +510,7 @@ fn posted_hours(inst: &Institution, errors: &mut Vec<InputError>) -> ([Vec<(u32,
         };
         let mut v = Vec::with_capacity(spans.len());
         for (i, (a, b)) in spans.iter().enumerate() {
-            match (parse_hhmm(a.trim()), parse_hhmm(b.trim())) {
+            match (parse_hhmm(a.trim_fast()), parse_hhmm(b.trim_fast())) {
                 (Some(a), Some(b)) if a < b => {
                     if k != "holiday" {
                         weekly += b - a;
@@ -408,7 +536,7 @@ fn posted_hours(inst: &Institution, errors: &mut Vec<InputError>) -> ([Vec<(u32,
 struct Inst {
     date: Date,
     visit: usize,
-    shikibetsu: String,
+    shikibetsu: &'static str,
     lines: Vec<Line>,
     points: i64,
     count: i64,
@@ -421,6 +549,7 @@ struct Calc<'a, 'i> {
     files: Vec<Option<Arc<str>>>,
     /// Procedure orders resolved once: [visit position][order position].
     resolved: Vec<Vec<Option<&'a Procedure>>>,
+    cache: Vec<(usize, &'a Procedure)>,
     t: &'static Tables,
     v: &'a Valid<'i>,
     input: &'i PatientMonth,
@@ -451,7 +580,29 @@ fn fmt_qty(d: Decimal) -> String {
 
 impl<'a, 'i> Calc<'a, 'i> {
     fn warn(&mut self, code: &'static str, visit: Option<usize>, order: Option<usize>, item: Option<&str>, ja: String, en: String) {
-        self.warnings.push(Warning { code, visit, order, item_code: item.map(str::to_string), message_ja: ja, message_en: en });
+        self.warnings.push(Warning {
+            code,
+            visit,
+            order,
+            item_code: item.map(str::to_string),
+            message_ja: ja,
+            message_en: en,
+        });
+    }
+
+    /// `store.procedure` memoised for this calculation. Keyed by the address of the code string
+    /// (rule-table and master strings live for the whole calculation); a hit is reused only when
+    /// the cached version is valid on `date`, so the result is always the store's.
+    fn proc_at(&mut self, code: &str, date: Date) -> Option<&'a Procedure> {
+        let key = code.as_ptr() as usize;
+        for (k, p) in &self.cache {
+            if *k == key && p.common.code.len() == code.len() && p.common.valid_from <= date && date <= p.common.valid_to {
+                return Some(*p);
+            }
+        }
+        let p = self.store.procedure(code, date)?;
+        self.cache.push((key, p));
+        Some(p)
     }
 
     fn explain(&self, source: Source, rule: &'static str, detail: String) -> Explain {
@@ -459,7 +610,12 @@ impl<'a, 'i> Calc<'a, 'i> {
             Some(Some(f)) => f.clone(),
             _ => Arc::from(self.store.source_name(source)),
         };
-        Explain { rule, master_file, master_line: source.line, detail }
+        Explain {
+            rule,
+            master_file,
+            master_line: source.line,
+            detail,
+        }
     }
 
     fn pline(&self, p: &Procedure, rule: &'static str, qty: Option<Decimal>) -> Line {
@@ -468,15 +624,15 @@ impl<'a, 'i> Calc<'a, 'i> {
             code: p.common.code.clone(),
             name: p.common.name.clone(),
             kind: LineKind::Procedure,
-            quantity: qty.map(fmt_qty),
+            quantity: qty,
             explain: self.explain(p.common.source, rule, String::new()),
         }
     }
 
-    fn shikibetsu_of(&mut self, r: &Rules, p: &Procedure, visit: usize, order: Option<usize>) -> Option<String> {
+    fn shikibetsu_of(&mut self, r: &'static Rules, p: &Procedure, visit: usize, order: Option<usize>) -> Option<&'static str> {
         // 診療識別 from 項番15 点数欄集計先識別(入院外) via 別紙7-2 → 別表20 (data/rules.toml).
         match r.shikibetsu.get(&p.aggregate_out) {
-            Some(s) => Some(s.clone()),
+            Some(s) => Some(s.as_str()),
             None => {
                 let code = p.common.code.clone();
                 let agg = p.aggregate_out;
@@ -497,14 +653,22 @@ impl<'a, 'i> Calc<'a, 'i> {
         let (wcode, ja, en) = match self.store.get(code, date) {
             Some(e) => {
                 let k = e.kind();
-                ("W_WRONG_KIND", format!("{code} は{}マスターのコードで、{want_ja}として使えません", k.name_ja()), format!("{code} is a {} code, not a {want_en}", k.as_str()))
+                (
+                    "W_WRONG_KIND",
+                    format!("{code} は{}マスターのコードで、{want_ja}として使えません", k.name_ja()),
+                    format!("{code} is a {} code, not a {want_en}", k.as_str()),
+                )
             }
             None if !self.store.history(code).is_empty() => (
                 "W_NOT_VALID",
                 format!("{code} は {date} に有効ではありません(マスターの有効期間外)。算定しません"),
                 format!("{code} is not valid on {date} (outside its master validity); not billed"),
             ),
-            None => ("W_UNKNOWN_CODE", format!("{code} はマスターにありません。算定しません"), format!("{code} is not in the master; not billed")),
+            None => (
+                "W_UNKNOWN_CODE",
+                format!("{code} はマスターにありません。算定しません"),
+                format!("{code} is not in the master; not billed"),
+            ),
         };
         self.warn(wcode, Some(visit), order, Some(code), ja, en);
     }
@@ -514,12 +678,30 @@ impl<'a, 'i> Calc<'a, 'i> {
         let code = p.common.code.clone();
         // 項番13 入外適用区分 1 = 入院のみ.
         if p.inout == 1 {
-            self.warn("W_INPATIENT_ONLY", Some(visit), Some(order), Some(&code), format!("{code} は入院のみの項目です"), format!("{code} is an inpatient-only item"));
+            self.warn(
+                "W_INPATIENT_ONLY",
+                Some(visit),
+                Some(order),
+                Some(&code),
+                format!("{code} は入院のみの項目です"),
+                format!("{code} is an inpatient-only item"),
+            );
         }
         // 項番19 病院・診療所区分: 1 病院のみ, 2 診療所のみ.
         if (p.hospital_clinic == 1 && self.v.clinic) || (p.hospital_clinic == 2 && !self.v.clinic) {
-            let (ja, en) = if p.hospital_clinic == 1 { ("病院のみ", "hospitals only") } else { ("診療所のみ", "clinics only") };
-            self.warn("W_FACILITY", Some(visit), Some(order), Some(&code), format!("{code} は{ja}の項目です"), format!("{code} is for {en}"));
+            let (ja, en) = if p.hospital_clinic == 1 {
+                ("病院のみ", "hospitals only")
+            } else {
+                ("診療所のみ", "clinics only")
+            };
+            self.warn(
+                "W_FACILITY",
+                Some(visit),
+                Some(order),
+                Some(&code),
+                format!("{code} は{ja}の項目です"),
+                format!("{code} is for {en}"),
+            );
         }
         // 項番41/42 上下限年齢.
         if !rules::age_in_range(&p.age_lower, &p.age_upper, self.v.birth, date) {
@@ -535,14 +717,21 @@ impl<'a, 'i> Calc<'a, 'i> {
         }
         // 項番30 きざみ値計算識別: not computed yet.
         if p.step_kind != 0 {
-            self.warn("W_STEP", Some(visit), Some(order), Some(&code), format!("{code} のきざみ値計算は未対応です(所定点数のみ)"), format!("{code}: きざみ (stepped) points are not computed yet (base points only)"));
+            self.warn(
+                "W_STEP",
+                Some(visit),
+                Some(order),
+                Some(&code),
+                format!("{code} のきざみ値計算は未対応です(所定点数のみ)"),
+                format!("{code}: きざみ (stepped) points are not computed yet (base points only)"),
+            );
         }
     }
 
     /// Attach an addition to a base unit: same 点数・回数算定単位 when the master gives both the
     /// same 注加算コード (項番38), otherwise its own unit in the addition's 診療識別.
     #[allow(clippy::too_many_arguments)]
-    fn attach(&mut self, r: &Rules, base: &Procedure, unit: &mut Inst, add: &'a Procedure, rule: &'static str, visit: usize, order: Option<usize>) {
+    fn attach(&mut self, r: &'static Rules, base: &Procedure, unit: &mut Inst, add: &'a Procedure, rule: &'static str, visit: usize, order: Option<usize>) {
         let Some(pts) = points_of(add) else {
             self.point_kind_warning(add, visit, order);
             return;
@@ -552,7 +741,14 @@ impl<'a, 'i> Calc<'a, 'i> {
             unit.lines.push(line);
             unit.points += pts;
         } else if let Some(s) = self.shikibetsu_of(r, add, visit, order) {
-            self.insts.push(Inst { date: unit.date, visit, shikibetsu: s, lines: vec![line], points: pts, count: unit.count });
+            self.insts.push(Inst {
+                date: unit.date,
+                visit,
+                shikibetsu: s,
+                lines: vec![line],
+                points: pts,
+                count: unit.count,
+            });
         }
     }
 
@@ -571,12 +767,12 @@ impl<'a, 'i> Calc<'a, 'i> {
 
     /// Automatic 年齢加算 (master 項番100–111 年齢加算①–④; e.g. B-V 乳幼児加算, 処方料 乳幼児加算,
     /// 初診料 A000 注6 乳幼児加算): add each code whose age range holds on the date.
-    fn age_additions(&mut self, r: &Rules, base: &'a Procedure, unit: &mut Inst, visit: usize, order: Option<usize>) {
+    fn age_additions(&mut self, r: &'static Rules, base: &'a Procedure, unit: &mut Inst, visit: usize, order: Option<usize>) {
         for a in &base.age_additions {
-            if a.code.trim().is_empty() || a.code == "0" || !rules::age_in_range(&a.lower, &a.upper, self.v.birth, unit.date) {
+            if a.code.trim_fast().is_empty() || a.code == "0" || !rules::age_in_range(&a.lower, &a.upper, self.v.birth, unit.date) {
                 continue;
             }
-            match self.store.procedure(&a.code, unit.date) {
+            match self.proc_at(&a.code, unit.date) {
                 Some(add) => self.attach(r, base, unit, add, "年齢加算 (マスター項番100–111, 自動算定)", visit, order),
                 None => {
                     let code = a.code.clone();
@@ -589,7 +785,14 @@ impl<'a, 'i> Calc<'a, 'i> {
     fn rules_on(&mut self, date: Date, visit: usize) -> Option<&'static Rules> {
         let r = self.t.rules_on(date);
         if r.is_none() {
-            self.warn("W_NO_RULES", Some(visit), None, None, format!("{date} に適用できる算定ルール表がありません"), format!("no rule table covers {date}"));
+            self.warn(
+                "W_NO_RULES",
+                Some(visit),
+                None,
+                None,
+                format!("{date} に適用できる算定ルール表がありません"),
+                format!("no rule table covers {date}"),
+            );
         }
         r
     }
@@ -597,7 +800,9 @@ impl<'a, 'i> Calc<'a, 'i> {
     fn run_visit(&mut self, vi: usize, killed_days: &[Date]) {
         let v = &self.v.visits[vi];
         let (date, visit) = (v.date, v.index);
-        let Some(r) = self.rules_on(date, visit) else { return };
+        let Some(r) = self.rules_on(date, visit) else {
+            return;
+        };
         // A000 初診料 / A001 再診料 (+ time and age additions, A001 注8 外来管理加算).
         match v.consultation {
             Consultation::Initial => self.consultation(r, &r.initial, &r.time_initial, vi, false),
@@ -614,10 +819,10 @@ impl<'a, 'i> Calc<'a, 'i> {
     /// A000 初診料 / A001 再診料 with 時間外・休日・深夜加算 (A000 注7, A001 注5), their 乳幼児
     /// variants (A000 注7 / A001 注6, replacing 乳幼児加算), 乳幼児加算 (A000 注6 / A001 注4) and
     /// 夜間・早朝等加算 (A000 注9 / A001 注7).
-    fn consultation(&mut self, r: &Rules, code: &str, tc: &TimeCodes, vi: usize, revisit: bool) {
+    fn consultation(&mut self, r: &'static Rules, code: &str, tc: &TimeCodes, vi: usize, revisit: bool) {
         let v = &self.v.visits[vi];
         let (date, visit) = (v.date, v.index);
-        let Some(base) = self.store.procedure(code, date) else {
+        let Some(base) = self.proc_at(code, date) else {
             self.explain_missing(code, date, visit, None, "初診料・再診料", "consultation fee");
             return;
         };
@@ -626,28 +831,57 @@ impl<'a, 'i> Calc<'a, 'i> {
             return;
         };
         let rule = if revisit { "A001 再診料" } else { "A000 初診料" };
-        let Some(sk) = self.shikibetsu_of(r, base, visit, None) else { return };
-        let mut unit = Inst { date, visit, shikibetsu: sk, lines: vec![self.pline(base, rule, None)], points: pts, count: 1 };
+        let Some(sk) = self.shikibetsu_of(r, base, visit, None) else {
+            return;
+        };
+        let mut unit = Inst {
+            date,
+            visit,
+            shikibetsu: sk,
+            lines: vec![self.pline(base, rule, None)],
+            points: pts,
+            count: 1,
+        };
         let class = self.time_class(r, vi, base);
         // Units made by additions with their own unit go after the base unit.
         let mark = self.insts.len();
         let mut infant_time = false;
         let pick: Option<(&str, &str, &'static str)> = match class {
             TimeClass::Normal => None,
-            TimeClass::EarlyLate => Some((&tc.early_late, "", if revisit { "A001 注7 夜間・早朝等加算" } else { "A000 注9 夜間・早朝等加算" })),
-            TimeClass::Overtime => Some((&tc.overtime, &tc.infant_overtime, if revisit { "A001 注5/注6 時間外加算" } else { "A000 注7 時間外加算" })),
-            TimeClass::Holiday => Some((&tc.holiday, &tc.infant_holiday, if revisit { "A001 注5/注6 休日加算" } else { "A000 注7 休日加算" })),
+            TimeClass::EarlyLate => Some((
+                &tc.early_late,
+                "",
+                if revisit {
+                    "A001 注7 夜間・早朝等加算"
+                } else {
+                    "A000 注9 夜間・早朝等加算"
+                },
+            )),
+            TimeClass::Overtime => Some((
+                &tc.overtime,
+                &tc.infant_overtime,
+                if revisit {
+                    "A001 注5/注6 時間外加算"
+                } else {
+                    "A000 注7 時間外加算"
+                },
+            )),
+            TimeClass::Holiday => Some((
+                &tc.holiday,
+                &tc.infant_holiday,
+                if revisit { "A001 注5/注6 休日加算" } else { "A000 注7 休日加算" },
+            )),
             TimeClass::Night => Some((&tc.night, &tc.infant_night, if revisit { "A001 注5/注6 深夜加算" } else { "A000 注7 深夜加算" })),
         };
         if let Some((adult, infant, rule)) = pick {
             // The 乳幼児 variant applies when the master's age range of that code holds (項番41/42).
-            let infant_p = (!infant.is_empty()).then(|| self.store.procedure(infant, date)).flatten();
+            let infant_p = if infant.is_empty() { None } else { self.proc_at(infant, date) };
             let chosen = match infant_p {
                 Some(ip) if rules::age_in_range(&ip.age_lower, &ip.age_upper, self.v.birth, date) => {
                     infant_time = true;
                     Some(ip)
                 }
-                _ => self.store.procedure(adult, date),
+                _ => self.proc_at(adult, date),
             };
             match chosen {
                 Some(add) => {
@@ -667,11 +901,13 @@ impl<'a, 'i> Calc<'a, 'i> {
         self.insts.insert(mark, unit);
     }
 
-    fn time_class(&mut self, r: &Rules, vi: usize, base: &Procedure) -> TimeClass {
+    fn time_class(&mut self, r: &'static Rules, vi: usize, base: &Procedure) -> TimeClass {
         let v = &self.v.visits[vi];
         let (date, visit) = (v.date, v.index);
         // 項番43 時間加算区分 on the base: 1 (or 3) = time additions allowed.
-        let (Some(minute), true) = (v.minute, base.time_kind != 0) else { return TimeClass::Normal };
+        let (Some(minute), true) = (v.minute, base.time_kind != 0) else {
+            return TimeClass::Normal;
+        };
         if !self.v.any_posted {
             self.warn(
                 "W_NO_POSTED_HOURS",
@@ -684,7 +920,14 @@ impl<'a, 'i> Calc<'a, 'i> {
             return TimeClass::Normal;
         }
         if !self.t.holidays_cover(date) {
-            self.warn("W_HOLIDAYS", Some(visit), None, None, format!("祝日表は {date} を含みません"), format!("the holiday table does not cover {date}"));
+            self.warn(
+                "W_HOLIDAYS",
+                Some(visit),
+                None,
+                None,
+                format!("祝日表は {date} を含みません"),
+                format!("the holiday table does not cover {date}"),
+            );
         }
         let clock = &r.clock;
         let key = if self.t.is_national_holiday(date) || (rules::is_kyujitsu(self.t, clock, date) && date.weekday() != Weekday::Sun) {
@@ -693,14 +936,18 @@ impl<'a, 'i> Calc<'a, 'i> {
             weekday_key(date.weekday())
         };
         let slot = DAY_KEYS.iter().position(|d| *d == key).unwrap_or(0);
-        let within = self.v.posted.get(slot).is_some_and(|spans| spans.iter().any(|(a, b)| *a <= minute && minute < *b));
+        let within = self
+            .v
+            .posted
+            .get(slot)
+            .is_some_and(|spans| spans.iter().any(|(a, b)| *a <= minute && minute < *b));
         let early_ok = self.v.clinic && self.v.weekly_minutes >= clock.early_late_min_weekly_minutes;
         rules::classify(self.t, clock, date, minute, within, early_ok)
     }
 
     /// A001 注8 外来管理加算: on a 再診 day when nothing flagged by 項番56 外来管理加算区分 = 1 is
     /// billed that day; 診療所 and hospitals below the bed limit only.
-    fn outpatient_mgmt(&mut self, r: &Rules, vi: usize, killed_days: &[Date]) {
+    fn outpatient_mgmt(&mut self, r: &'static Rules, vi: usize, killed_days: &[Date]) {
         let v = &self.v.visits[vi];
         let (date, visit) = (v.date, v.index);
         if killed_days.contains(&date) {
@@ -709,33 +956,53 @@ impl<'a, 'i> Calc<'a, 'i> {
         if !self.v.clinic && self.input.institution.beds > r.outpatient_mgmt_max_beds {
             return;
         }
-        let Some(p) = self.store.procedure(&r.outpatient_mgmt, date) else {
+        let Some(p) = self.proc_at(&r.outpatient_mgmt, date) else {
             let c = r.outpatient_mgmt.clone();
             self.explain_missing(&c, date, visit, None, "外来管理加算", "外来管理加算");
             return;
         };
         if p.outpatient_mgmt != 2 {
             let c = p.common.code.clone();
-            self.warn("W_TABLE", Some(visit), None, Some(&c), format!("{c} はマスター上 外来管理加算(項番56=2)ではありません"), format!("{c} is not flagged as 外来管理加算 (項番56 = 2) in the master"));
+            self.warn(
+                "W_TABLE",
+                Some(visit),
+                None,
+                Some(&c),
+                format!("{c} はマスター上 外来管理加算(項番56=2)ではありません"),
+                format!("{c} is not flagged as 外来管理加算 (項番56 = 2) in the master"),
+            );
         }
         let Some(pts) = points_of(p) else { return };
         if let Some(s) = self.shikibetsu_of(r, p, visit, None) {
             let line = self.pline(p, "A001 注8 外来管理加算 (自動算定)", None);
-            self.insts.push(Inst { date, visit, shikibetsu: s, lines: vec![line], points: pts, count: 1 });
+            self.insts.push(Inst {
+                date,
+                visit,
+                shikibetsu: s,
+                lines: vec![line],
+                points: pts,
+                count: 1,
+            });
         }
     }
 
     /// Procedures (検査, 処置, 注射, 画像, 医学管理 …): points from the master; 包括 of 包括対象検査
     /// (D007 注 etc.); drugs/materials used with them.
-    fn procedures(&mut self, r: &Rules, vi: usize) {
+    fn procedures(&mut self, r: &'static Rules, vi: usize) {
         let v = &self.v.visits[vi];
         let (date, visit) = (v.date, v.index);
         // group (項番16) → [(order, procedure)]
         let mut bundled: BTreeMap<u8, Vec<(usize, &'a Procedure)>> = BTreeMap::new();
-        let mut last_shikibetsu: Option<(String, bool)> = None;
+        let mut last_shikibetsu: Option<(&'static str, bool)> = None;
         for (pos, (oi, o)) in v.orders.iter().enumerate() {
             match o {
-                OrderIn::Procedure { code, count, qty, drugs, materials } => {
+                OrderIn::Procedure {
+                    code,
+                    count,
+                    qty,
+                    drugs,
+                    materials,
+                } => {
                     let Some(p) = self.resolved.get(vi).and_then(|r| r.get(pos)).copied().flatten() else {
                         self.explain_missing(code, date, visit, Some(*oi), "診療行為", "procedure");
                         continue;
@@ -743,13 +1010,20 @@ impl<'a, 'i> Calc<'a, 'i> {
                     self.check_item(p, date, visit, *oi);
                     let Some(sk) = self.shikibetsu_of(r, p, visit, Some(*oi)) else { continue };
                     let injection = (300..=331).contains(&p.aggregate_out);
-                    last_shikibetsu = Some((sk.clone(), injection));
+                    last_shikibetsu = Some((sk, injection));
                     if p.bundled_test != 0 && r.bundle_for(p.bundled_test).is_some() {
                         bundled.entry(p.bundled_test).or_default().push((*oi, p));
                     } else {
                         match points_of(p) {
                             Some(pts) => {
-                                let mut unit = Inst { date, visit, shikibetsu: sk.clone(), lines: vec![self.pline(p, "点数表 所定点数 (マスター項番12)", *qty)], points: pts, count: *count };
+                                let mut unit = Inst {
+                                    date,
+                                    visit,
+                                    shikibetsu: sk,
+                                    lines: vec![self.pline(p, "点数表 所定点数 (マスター項番12)", *qty)],
+                                    points: pts,
+                                    count: *count,
+                                };
                                 let mark = self.insts.len();
                                 self.age_additions(r, p, &mut unit, visit, Some(*oi));
                                 self.insts.insert(mark, unit);
@@ -757,20 +1031,21 @@ impl<'a, 'i> Calc<'a, 'i> {
                             None => self.point_kind_warning(p, visit, Some(*oi)),
                         }
                     }
-                    self.order_drugs(drugs, &sk, injection, date, visit, *oi);
-                    self.order_materials(materials, &sk, date, visit, *oi);
+                    self.order_drugs(drugs, sk, injection, date, visit, *oi);
+                    self.order_materials(materials, sk, date, visit, *oi);
                 }
-                OrderIn::Loose { drugs, materials } => match last_shikibetsu.clone() {
+                OrderIn::Loose { drugs, materials } => match last_shikibetsu {
                     Some((sk, injection)) => {
-                        self.order_drugs(drugs, &sk, injection, date, visit, *oi);
-                        self.order_materials(materials, &sk, date, visit, *oi);
+                        self.order_drugs(drugs, sk, injection, date, visit, *oi);
+                        self.order_materials(materials, sk, date, visit, *oi);
                     }
                     None => self.warn(
                         "W_LOOSE_ITEM",
                         Some(visit),
                         Some(*oi),
                         None,
-                        "先行する診療行為がないため、薬剤・材料の診療識別が決まりません。算定しません(診療行為のオーダーの drugs / materials に書いてください)".into(),
+                        "先行する診療行為がないため、薬剤・材料の診療識別が決まりません。算定しません(診療行為のオーダーの drugs / materials に書いてください)"
+                            .into(),
                         "no preceding procedure in this visit to take the 診療識別 from; not billed (list drugs/materials on the procedure order)".into(),
                     ),
                 },
@@ -784,7 +1059,7 @@ impl<'a, 'i> Calc<'a, 'i> {
 
     /// 包括 by item count (D007 注 血液化学検査 etc.; master 項番16 包括対象検査): once per day,
     /// from the first step the unit is billed at the step's points whatever the items' sum.
-    fn bundle(&mut self, r: &Rules, group: u8, mut list: Vec<(usize, &'a Procedure)>, date: Date, visit: usize) {
+    fn bundle(&mut self, r: &'static Rules, group: u8, mut list: Vec<(usize, &'a Procedure)>, date: Date, visit: usize) {
         let Some(b) = r.bundle_for(group) else { return };
         // Distinct items (the same item twice the same day counts once).
         let mut seen: Vec<&str> = Vec::new();
@@ -797,7 +1072,9 @@ impl<'a, 'i> Calc<'a, 'i> {
         let step = b.steps.iter().rev().find(|(min, _)| n >= *min).map(|(_, pts)| *pts);
         match step {
             Some(pts) => {
-                let Some(sk) = list.first().and_then(|(_, p)| r.shikibetsu.get(&p.aggregate_out).cloned()) else { return };
+                let Some(sk) = list.first().and_then(|(_, p)| r.shikibetsu.get(&p.aggregate_out)).map(String::as_str) else {
+                    return;
+                };
                 let lines = list
                     .iter()
                     .map(|(_, p)| {
@@ -808,17 +1085,33 @@ impl<'a, 'i> Calc<'a, 'i> {
                         l
                     })
                     .collect();
-                self.insts.push(Inst { date, visit, shikibetsu: sk, lines, points: pts, count: 1 });
+                self.insts.push(Inst {
+                    date,
+                    visit,
+                    shikibetsu: sk,
+                    lines,
+                    points: pts,
+                    count: 1,
+                });
             }
             None => {
                 for (oi, p) in list {
                     let Some(pts) = points_of(p) else { continue };
-                    let Some(sk) = r.shikibetsu.get(&p.aggregate_out).cloned() else { continue };
+                    let Some(sk) = r.shikibetsu.get(&p.aggregate_out).map(String::as_str) else {
+                        continue;
+                    };
                     let mut l = self.pline(p, "点数表 所定点数 (包括対象検査, 包括の項目数未満)", None);
                     if self.opts.detail {
                         l.explain.detail = format!("{n}項目 (< {})", b.steps.first().map(|s| s.0).unwrap_or(0));
                     }
-                    let mut unit = Inst { date, visit, shikibetsu: sk, lines: vec![l], points: pts, count: 1 };
+                    let mut unit = Inst {
+                        date,
+                        visit,
+                        shikibetsu: sk,
+                        lines: vec![l],
+                        points: pts,
+                        count: 1,
+                    };
                     let mark = self.insts.len();
                     self.age_additions(r, p, &mut unit, visit, Some(oi));
                     self.insts.insert(mark, unit);
@@ -833,7 +1126,7 @@ impl<'a, 'i> Calc<'a, 'i> {
             code: d.common.code.clone(),
             name: d.common.name.clone(),
             kind: LineKind::Drug,
-            quantity: Some(fmt_qty(qty)),
+            quantity: Some(qty),
             explain: self.explain(d.common.source, rule, detail),
         }
     }
@@ -851,7 +1144,7 @@ impl<'a, 'i> Calc<'a, 'i> {
 
     /// Drugs used with a procedure: one unit per order; ≤ 15円 → 1点 for 注射 (G100 注1), not
     /// billable elsewhere (J300, K940, D500, E300 …).
-    fn order_drugs(&mut self, list: &[ItemIn<'_>], sk: &str, injection: bool, date: Date, visit: usize, order: usize) {
+    fn order_drugs(&mut self, list: &[ItemIn<'_>], sk: &'static str, injection: bool, date: Date, visit: usize, order: usize) {
         if list.is_empty() {
             return;
         }
@@ -860,7 +1153,11 @@ impl<'a, 'i> Calc<'a, 'i> {
             return;
         }
         let yen: Decimal = drugs.iter().map(|(d, q)| d.price * *q).sum();
-        let (small, rule) = if injection { (SmallDrug::OnePoint, "G100 薬剤 (1回分の薬価, 15円以下は1点)") } else { (SmallDrug::NotBillable, "J300/D500/E300等 薬剤 (15円以下は算定不可)") };
+        let (small, rule) = if injection {
+            (SmallDrug::OnePoint, "G100 薬剤 (1回分の薬価, 15円以下は1点)")
+        } else {
+            (SmallDrug::NotBillable, "J300/D500/E300等 薬剤 (15円以下は算定不可)")
+        };
         let pts = rules::drug_points(yen, small);
         if pts == 0 {
             // Not billable: recorded in the warnings so the omission is explained.
@@ -876,11 +1173,18 @@ impl<'a, 'i> Calc<'a, 'i> {
         }
         let detail = if self.opts.detail { format!("{yen}円 → {pts}点") } else { String::new() };
         let lines = drugs.iter().map(|(d, q)| self.drug_line(d, *q, rule, detail.clone())).collect();
-        self.insts.push(Inst { date, visit, shikibetsu: sk.to_string(), lines, points: pts, count: 1 });
+        self.insts.push(Inst {
+            date,
+            visit,
+            shikibetsu: sk,
+            lines,
+            points: pts,
+            count: 1,
+        });
     }
 
     /// 特定保険医療材料: 材料価格 ÷ 10, 四捨五入; one unit per material.
-    fn order_materials(&mut self, list: &[ItemIn<'_>], sk: &str, date: Date, visit: usize, order: usize) {
+    fn order_materials(&mut self, list: &[ItemIn<'_>], sk: &'static str, date: Date, visit: usize, order: usize) {
         for it in list {
             let Some(m): Option<&Material> = self.store.material(it.code, date) else {
                 self.explain_missing(it.code, date, visit, Some(order), "特定器材", "material");
@@ -896,19 +1200,30 @@ impl<'a, 'i> Calc<'a, 'i> {
                 code: m.common.code.clone(),
                 name: m.common.name.clone(),
                 kind: LineKind::Material,
-                quantity: Some(fmt_qty(it.qty)),
+                quantity: Some(it.qty),
                 explain: self.explain(
                     m.common.source,
                     "特定保険医療材料 (材料価格÷10, 四捨五入)",
-                    if self.opts.detail { format!("{}円×{} = {yen}円 → {pts}点", m.price, fmt_qty(it.qty)) } else { String::new() },
+                    if self.opts.detail {
+                        format!("{}円×{} = {yen}円 → {pts}点", m.price, fmt_qty(it.qty))
+                    } else {
+                        String::new()
+                    },
                 ),
             };
-            self.insts.push(Inst { date, visit, shikibetsu: sk.to_string(), lines: vec![line], points: pts, count: 1 });
+            self.insts.push(Inst {
+                date,
+                visit,
+                shikibetsu: sk,
+                lines: vec![line],
+                points: pts,
+                count: 1,
+            });
         }
     }
 
     /// F 投薬: 剤 units (F200), 7種類以上 (F200 注2), 調剤料 (F000), 処方料 (F100), 処方箋料 (F400).
-    fn prescriptions(&mut self, r: &Rules, vi: usize) {
+    fn prescriptions(&mut self, r: &'static Rules, vi: usize) {
         let v = &self.v.visits[vi];
         let (date, visit) = (v.date, v.index);
         struct Rx<'a> {
@@ -922,7 +1237,16 @@ impl<'a, 'i> Calc<'a, 'i> {
         }
         let mut rxs: Vec<Rx<'a>> = Vec::new();
         for (oi, o) in &v.orders {
-            let OrderIn::Prescription { dispensing, category, mult, temporary, drugs } = o else { continue };
+            let OrderIn::Prescription {
+                dispensing,
+                category,
+                mult,
+                temporary,
+                drugs,
+            } = o
+            else {
+                continue;
+            };
             let ds = self.resolve_drugs(drugs, date, visit, *oi);
             for (d, _) in &ds {
                 // 項番28 剤形: 1 内用, 4 注射, 6 外用.
@@ -933,14 +1257,29 @@ impl<'a, 'i> Calc<'a, 'i> {
                 if !ok {
                     let c = d.common.code.clone();
                     let f = d.form;
-                    self.warn("W_DRUG_FORM", Some(visit), Some(*oi), Some(&c), format!("{c} の剤形({f})が処方区分と合いません"), format!("{c}: 剤形 {f} does not match the prescription category"));
+                    self.warn(
+                        "W_DRUG_FORM",
+                        Some(visit),
+                        Some(*oi),
+                        Some(&c),
+                        format!("{c} の剤形({f})が処方区分と合いません"),
+                        format!("{c}: 剤形 {f} does not match the prescription category"),
+                    );
                 }
             }
             if ds.is_empty() {
                 continue;
             }
             let yen = ds.iter().map(|(d, q)| d.price * *q).sum();
-            rxs.push(Rx { order: *oi, dispensing: *dispensing, category: *category, mult: *mult, temporary: *temporary, drugs: ds, yen });
+            rxs.push(Rx {
+                order: *oi,
+                dispensing: *dispensing,
+                category: *category,
+                mult: *mult,
+                temporary: *temporary,
+                drugs: ds,
+                yen,
+            });
         }
         if rxs.is_empty() {
             return;
@@ -967,7 +1306,11 @@ impl<'a, 'i> Calc<'a, 'i> {
             };
             // F200 薬剤: 15円 rule on the 剤's yen per unit (内服 1日分, 屯服 1回分, 外用 1調剤).
             let mut pts = rules::drug_points(x.yen, SmallDrug::OnePoint);
-            let mut detail = if self.opts.detail { format!("{unit_ja} {}円 → {pts}点", x.yen) } else { String::new() };
+            let mut detail = if self.opts.detail {
+                format!("{unit_ja} {}円 → {pts}点", x.yen)
+            } else {
+                String::new()
+            };
             let mut rule = "F200 薬剤 (15円ルール)";
             if seven_in && x.category == Category::Internal {
                 let before = pts;
@@ -978,7 +1321,14 @@ impl<'a, 'i> Calc<'a, 'i> {
                 rule = "F200 注2 薬剤 7種類以上の内服薬 (100分の90)";
             }
             let lines = x.drugs.iter().map(|(d, q)| self.drug_line(d, *q, rule, detail.clone())).collect();
-            self.insts.push(Inst { date, visit, shikibetsu: sk.clone(), lines, points: pts, count: x.mult });
+            self.insts.push(Inst {
+                date,
+                visit,
+                shikibetsu: sk.as_str(),
+                lines,
+                points: pts,
+                count: x.mult,
+            });
             let _ = x.order;
         }
         let in_house = rxs.iter().any(|x| x.dispensing == Dispensing::InHouse);
@@ -1002,18 +1352,26 @@ impl<'a, 'i> Calc<'a, 'i> {
                 self.simple(r, &rx.dispensing_external, "F000 調剤料 1 ロ 外用薬 (1処方につき)", date, visit);
             }
             // F100 処方料 (2: 7種類以上の内服薬 / 3: その他) + 注 乳幼児加算 (3歳未満, 年齢加算).
-            let (code, rule) = if seven_in { (&rx.prescribing_7, "F100 処方料 2 (7種類以上の内服薬)") } else { (&rx.prescribing, "F100 処方料 3") };
+            let (code, rule) = if seven_in {
+                (&rx.prescribing_7, "F100 処方料 2 (7種類以上の内服薬)")
+            } else {
+                (&rx.prescribing, "F100 処方料 3")
+            };
             self.simple_with_age(r, code, rule, date, visit);
         }
         if outside {
             // F400 処方箋料 (2: 7種類以上 / 3: その他) + 注 乳幼児加算.
-            let (code, rule) = if seven_out { (&rx.slip_7, "F400 処方箋料 2 (7種類以上の内服薬)") } else { (&rx.slip, "F400 処方箋料 3") };
+            let (code, rule) = if seven_out {
+                (&rx.slip_7, "F400 処方箋料 2 (7種類以上の内服薬)")
+            } else {
+                (&rx.slip, "F400 処方箋料 3")
+            };
             self.simple_with_age(r, code, rule, date, visit);
         }
     }
 
-    fn simple_unit(&mut self, r: &Rules, code: &str, rule: &'static str, date: Date, visit: usize) -> Option<(Inst, &'a Procedure)> {
-        let Some(p) = self.store.procedure(code, date) else {
+    fn simple_unit(&mut self, r: &'static Rules, code: &str, rule: &'static str, date: Date, visit: usize) -> Option<(Inst, &'a Procedure)> {
+        let Some(p) = self.proc_at(code, date) else {
             self.explain_missing(code, date, visit, None, "自動算定項目", "automatic item");
             return None;
         };
@@ -1022,16 +1380,26 @@ impl<'a, 'i> Calc<'a, 'i> {
             return None;
         };
         let sk = self.shikibetsu_of(r, p, visit, None)?;
-        Some((Inst { date, visit, shikibetsu: sk, lines: vec![self.pline(p, rule, None)], points: pts, count: 1 }, p))
+        Some((
+            Inst {
+                date,
+                visit,
+                shikibetsu: sk,
+                lines: vec![self.pline(p, rule, None)],
+                points: pts,
+                count: 1,
+            },
+            p,
+        ))
     }
 
-    fn simple(&mut self, r: &Rules, code: &str, rule: &'static str, date: Date, visit: usize) {
+    fn simple(&mut self, r: &'static Rules, code: &str, rule: &'static str, date: Date, visit: usize) {
         if let Some((u, _)) = self.simple_unit(r, code, rule, date, visit) {
             self.insts.push(u);
         }
     }
 
-    fn simple_with_age(&mut self, r: &Rules, code: &str, rule: &'static str, date: Date, visit: usize) {
+    fn simple_with_age(&mut self, r: &'static Rules, code: &str, rule: &'static str, date: Date, visit: usize) {
         if let Some((mut u, p)) = self.simple_unit(r, code, rule, date, visit) {
             let mark = self.insts.len();
             self.age_additions(r, p, &mut u, visit, None);
@@ -1061,9 +1429,18 @@ impl<'a, 'i> Calc<'a, 'i> {
         let mut by_date: Vec<(u8, Date, usize)> = first.into_iter().map(|(g, (d, i))| (g, d, i)).collect();
         by_date.sort_by_key(|(g, d, _)| (*d, *g));
         for (g, date, visit) in by_date {
-            let Some(r) = self.t.rules_on(date) else { continue };
+            let Some(r) = self.t.rules_on(date) else {
+                continue;
+            };
             let Some(code) = r.judgement.get(&g) else {
-                self.warn("W_JUDGEMENT", Some(visit), None, None, format!("検査等実施判断グループ {g} の判断料は表にありません"), format!("no 判断料 known for 検査等実施判断グループ {g}"));
+                self.warn(
+                    "W_JUDGEMENT",
+                    Some(visit),
+                    None,
+                    None,
+                    format!("検査等実施判断グループ {g} の判断料は表にありません"),
+                    format!("no 判断料 known for 検査等実施判断グループ {g}"),
+                );
                 continue;
             };
             if ordered.contains(&code.as_str()) {
@@ -1072,14 +1449,31 @@ impl<'a, 'i> Calc<'a, 'i> {
             if let Some(p) = self.store.procedure(code, date) {
                 if p.judgement_kind != 2 || p.judgement_group != g {
                     let c = code.clone();
-                    self.warn("W_TABLE", Some(visit), None, Some(&c), format!("{c} はマスター上 グループ{g}の判断料ではありません"), format!("{c} is not the 判断料 of group {g} in the master"));
+                    self.warn(
+                        "W_TABLE",
+                        Some(visit),
+                        None,
+                        Some(&c),
+                        format!("{c} はマスター上 グループ{g}の判断料ではありません"),
+                        format!("{c} is not the 判断料 of group {g} in the master"),
+                    );
                 }
             }
             self.simple(r, code, "D026 等 判断料 (月1回, 検査等実施判断グループ, 自動算定)", date, visit);
         }
         // F500 調剤技術基本料 2 (その他): 月1回, 常勤薬剤師 and 院内処方.
         if self.input.institution.pharmacist {
-            let first_rx = v.visits.iter().find(|vis| vis.orders.iter().any(|(_, o)| matches!(o, OrderIn::Prescription { dispensing: Dispensing::InHouse, .. })));
+            let first_rx = v.visits.iter().find(|vis| {
+                vis.orders.iter().any(|(_, o)| {
+                    matches!(
+                        o,
+                        OrderIn::Prescription {
+                            dispensing: Dispensing::InHouse,
+                            ..
+                        }
+                    )
+                })
+            });
             if let Some(vis) = first_rx {
                 if let Some(r) = self.t.rules_on(vis.date) {
                     let code = r.rx.basic.clone();
@@ -1109,7 +1503,14 @@ impl<'a, 'i> Calc<'a, 'i> {
             }
         }
         for (code, n, max) in found {
-            self.warn("W_MAX_COUNT", None, None, Some(&code), format!("{code} が月{n}回です(上限回数 {max})"), format!("{code} billed {n} times this month (limit {max})"));
+            self.warn(
+                "W_MAX_COUNT",
+                None,
+                None,
+                Some(&code),
+                format!("{code} が月{n}回です(上限回数 {max})"),
+                format!("{code} billed {n} times this month (limit {max})"),
+            );
         }
     }
 }
@@ -1127,7 +1528,18 @@ pub fn calculate_with(store: &Store, input: &PatientMonth, opts: Options) -> Res
     let resolved: Vec<Vec<Option<&Procedure>>> = valid
         .visits
         .iter()
-        .map(|vis| vis.orders.iter().map(|(_, o)| if let OrderIn::Procedure { code, .. } = o { store.procedure(code, vis.date) } else { None }).collect())
+        .map(|vis| {
+            vis.orders
+                .iter()
+                .map(|(_, o)| {
+                    if let OrderIn::Procedure { code, .. } = o {
+                        store.procedure(code, vis.date)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        })
         .collect();
     // Days on which something flagged 外来管理加算区分 = 1 (項番56) is billed.
     let mut killed: Vec<Date> = Vec::new();
@@ -1137,7 +1549,18 @@ pub fn calculate_with(store: &Store, input: &PatientMonth, opts: Options) -> Res
         }
     }
     let files = store.snap.sources.iter().map(|s| Some(Arc::from(s.as_str()))).collect();
-    let mut c = Calc { store, opts, files, resolved, t, v: &valid, input, insts: Vec::with_capacity(32), warnings: Vec::new() };
+    let mut c = Calc {
+        store,
+        opts,
+        files,
+        resolved,
+        cache: Vec::with_capacity(16),
+        t,
+        v: &valid,
+        input,
+        insts: Vec::with_capacity(32),
+        warnings: Vec::new(),
+    };
     for vi in 0..valid.visits.len() {
         c.run_visit(vi, &killed);
     }
@@ -1168,7 +1591,10 @@ fn assemble(month: YearMonth, valid: &Valid<'_>, insts: Vec<Inst>, warnings: Vec
             u.points == i.points
                 && u.shinryo_shikibetsu == i.shikibetsu
                 && u.lines.len() == i.lines.len()
-                && u.lines.iter().zip(&i.lines).all(|(a, b)| a.code == b.code && a.quantity == b.quantity && a.kind == b.kind)
+                && u.lines
+                    .iter()
+                    .zip(&i.lines)
+                    .all(|(a, b)| a.code == b.code && a.quantity == b.quantity && a.kind == b.kind)
         };
         match units.iter_mut().find(|(_, u)| same(u)) {
             Some((_, u)) => {
@@ -1178,7 +1604,16 @@ fn assemble(month: YearMonth, valid: &Valid<'_>, insts: Vec<Inst>, warnings: Vec
             None => {
                 let mut days = BTreeMap::new();
                 days.insert(day, i.count);
-                units.push((i.date, Unit { shinryo_shikibetsu: i.shikibetsu, lines: i.lines, points: i.points, count: i.count, days }));
+                units.push((
+                    i.date,
+                    Unit {
+                        shinryo_shikibetsu: i.shikibetsu.to_string(),
+                        lines: i.lines,
+                        points: i.points,
+                        count: i.count,
+                        days,
+                    },
+                ));
             }
         }
     }
@@ -1189,8 +1624,24 @@ fn assemble(month: YearMonth, valid: &Valid<'_>, insts: Vec<Inst>, warnings: Vec
     Outcome {
         month: format!("{:04}-{:02}", month.year, month.month),
         total_points,
-        days: day_points.into_iter().map(|(d, p)| DayPoints { date: d.to_string(), points: p }).collect(),
-        visits: visit_points.into_iter().enumerate().filter_map(|(i, x)| x.map(|(d, p)| VisitPoints { visit: i, date: d.to_string(), points: p })).collect(),
+        days: day_points
+            .into_iter()
+            .map(|(d, p)| DayPoints {
+                date: d.to_string(),
+                points: p,
+            })
+            .collect(),
+        visits: visit_points
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, x)| {
+                x.map(|(d, p)| VisitPoints {
+                    visit: i,
+                    date: d.to_string(),
+                    points: p,
+                })
+            })
+            .collect(),
         units,
         warnings,
     }

@@ -1,10 +1,18 @@
 //! The result of a calculation: UKE 点数・回数算定単位 ("units"), per-day and per-visit points,
 //! warnings. Serialises to the JSON contract of `santei calc --json`.
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
+
+fn ser_qty<S: serde::Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(d) => s.serialize_str(&d.normalize().to_string()),
+        None => s.serialize_none(),
+    }
+}
 
 fn ser_arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v)
@@ -50,8 +58,8 @@ pub struct Line {
     pub name: String,
     pub kind: LineKind,
     /// 数量 (drug quantity per day/dose/dispensing; material quantity; procedure 数量データ).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_qty")]
+    pub quantity: Option<Decimal>,
     pub explain: Explain,
     /// Master 項番36 上限回数 (0 = none), for the month-limit check.
     #[serde(skip)]
@@ -174,16 +182,37 @@ impl Outcome {
                 let _ = writeln!(s, "\n[{}] {}", u.shinryo_shikibetsu, shikibetsu_name(&u.shinryo_shikibetsu));
             }
             for (i, l) in u.lines.iter().enumerate() {
-                let q = l.quantity.as_deref().map(|q| format!(" {q}")).unwrap_or_default();
+                let q = l.quantity.map(|q| format!(" {}", q.normalize())).unwrap_or_default();
                 if i + 1 == u.lines.len() {
-                    let days: Vec<String> = u.days.iter().map(|(d, n)| if *n == 1 { format!("{d}日") } else { format!("{d}日×{n}") }).collect();
-                    let _ = writeln!(s, "  {} {}{}  {}点 × {}  = {}点  ({})", l.code, l.name, q, u.points, u.count, u.total(), days.join(" "));
+                    let days: Vec<String> = u
+                        .days
+                        .iter()
+                        .map(|(d, n)| if *n == 1 { format!("{d}日") } else { format!("{d}日×{n}") })
+                        .collect();
+                    let _ = writeln!(
+                        s,
+                        "  {} {}{}  {}点 × {}  = {}点  ({})",
+                        l.code,
+                        l.name,
+                        q,
+                        u.points,
+                        u.count,
+                        u.total(),
+                        days.join(" ")
+                    );
                 } else {
                     let _ = writeln!(s, "  {} {}{}", l.code, l.name, q);
                 }
                 if explain {
                     let e = &l.explain;
-                    let _ = writeln!(s, "      ← {} [{}:{}]{}", e.rule, e.master_file, e.master_line, if e.detail.is_empty() { String::new() } else { format!(" {}", e.detail) });
+                    let _ = writeln!(
+                        s,
+                        "      ← {} [{}:{}]{}",
+                        e.rule,
+                        e.master_file,
+                        e.master_line,
+                        if e.detail.is_empty() { String::new() } else { format!(" {}", e.detail) }
+                    );
                 }
             }
         }

@@ -67,7 +67,11 @@ pub fn age_code_reached(code: &str, birth: Date) -> Option<Date> {
         "MG" => {
             // 6歳に達する日 = the day before the 6th birthday (年齢計算ニ関スル法律).
             let reach = years_reached(birth, 6)?;
-            let y = if (reach.month(), reach.day()) <= (3, 31) { reach.year() } else { reach.year() + 1 };
+            let y = if (reach.month(), reach.day()) <= (3, 31) {
+                reach.year()
+            } else {
+                reach.year() + 1
+            };
             Date::from_ymd_opt(y, 4, 1)
         }
         c if c.len() == 2 && c.starts_with('B') => {
@@ -96,8 +100,14 @@ fn years_reached(birth: Date, x: u32) -> Option<Date> {
 
 /// True when `on` lies in [lower, upper) of master age codes (upper exclusive; "00" = no bound).
 pub fn age_in_range(lower: &str, upper: &str, birth: Date, on: Date) -> bool {
-    let lo_ok = age_code_reached(lower, birth).map_or(true, |d| on >= d);
-    let hi_ok = age_code_reached(upper, birth).map_or(true, |d| on < d);
+    let lo_ok = match age_code_reached(lower, birth) {
+        Some(d) => on >= d,
+        None => true,
+    };
+    let hi_ok = match age_code_reached(upper, birth) {
+        Some(d) => on < d,
+        None => true,
+    };
     lo_ok && hi_ok
 }
 
@@ -145,7 +155,11 @@ pub fn in_early_late_window(clock: &Clock, kyujitsu: bool, weekday: Weekday, min
     if kyujitsu || is_night(clock, minute) {
         return true;
     }
-    let from = if weekday == Weekday::Sat { clock.early_late_saturday_from } else { clock.early_late_weekday_from };
+    let from = if weekday == Weekday::Sat {
+        clock.early_late_saturday_from
+    } else {
+        clock.early_late_weekday_from
+    };
     minute >= from || minute < clock.early_late_until
 }
 

@@ -157,7 +157,10 @@ pub fn parse_hhmm(s: &str) -> Option<u32> {
 
 fn mmdd(s: &str) -> Result<(u32, u32), String> {
     let (m, d) = s.split_once('-').ok_or_else(|| format!("bad MM-DD {s:?}"))?;
-    Ok((m.parse().map_err(|_| format!("bad MM-DD {s:?}"))?, d.parse().map_err(|_| format!("bad MM-DD {s:?}"))?))
+    Ok((
+        m.parse().map_err(|_| format!("bad MM-DD {s:?}"))?,
+        d.parse().map_err(|_| format!("bad MM-DD {s:?}"))?,
+    ))
 }
 
 fn build() -> Result<Tables, String> {

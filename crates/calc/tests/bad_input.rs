@@ -32,7 +32,8 @@ fn errors_name_visit_and_order_in_both_languages() {
 
 #[test]
 fn bad_dates_month_time_consultation() {
-    let e = run(r#"{"patient":{"birth_date":"1980-02-30"},"month":"2024-13","visits":[{"date":"2024-06-31","time":"25:00","consultation":"first"}]}"#).unwrap_err();
+    let e =
+        run(r#"{"patient":{"birth_date":"1980-02-30"},"month":"2024-13","visits":[{"date":"2024-06-31","time":"25:00","consultation":"first"}]}"#).unwrap_err();
     let fields: Vec<_> = e.errors.iter().filter_map(|x| x.field.clone()).collect();
     for f in ["month", "patient.birth_date", "visits[0].date", "visits[0].time", "visits[0].consultation"] {
         assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
@@ -44,13 +45,25 @@ fn absurd_numbers_are_errors() {
     for (field, order) in [
         ("visits[0].orders[0].count", r#"{"type":"procedure","code":"160008010","count":1000000}"#),
         ("visits[0].orders[0].count", r#"{"type":"procedure","code":"160008010","count":1.5}"#),
-        ("visits[0].orders[0].days", r#"{"type":"prescription","dispensing":"in_house","category":"internal","days":0,"drugs":[{"code":"620098801","quantity":1}]}"#),
-        ("visits[0].orders[0].drugs", r#"{"type":"prescription","dispensing":"in_house","category":"internal","days":3,"drugs":[]}"#),
-        ("visits[0].orders[0].dispensing", r#"{"type":"prescription","category":"internal","days":3,"drugs":[{"code":"620098801","quantity":1}]}"#),
+        (
+            "visits[0].orders[0].days",
+            r#"{"type":"prescription","dispensing":"in_house","category":"internal","days":0,"drugs":[{"code":"620098801","quantity":1}]}"#,
+        ),
+        (
+            "visits[0].orders[0].drugs",
+            r#"{"type":"prescription","dispensing":"in_house","category":"internal","days":3,"drugs":[]}"#,
+        ),
+        (
+            "visits[0].orders[0].dispensing",
+            r#"{"type":"prescription","category":"internal","days":3,"drugs":[{"code":"620098801","quantity":1}]}"#,
+        ),
         ("visits[0].orders[0].quantity", r#"{"type":"material","code":"700010000","quantity":"1e400"}"#),
         ("visits[0].orders[0].code", r#"{"type":"procedure"}"#),
     ] {
-        let e = run(&format!(r#"{{{HEAD},"visits":[{{"date":"2024-06-03","consultation":"none","orders":[{order}]}}]}}"#)).unwrap_err();
+        let e = run(&format!(
+            r#"{{{HEAD},"visits":[{{"date":"2024-06-03","consultation":"none","orders":[{order}]}}]}}"#
+        ))
+        .unwrap_err();
         assert!(e.errors.iter().any(|x| x.field.as_deref() == Some(field)), "{field}: {e}");
     }
 }
@@ -66,6 +79,9 @@ fn master_problems_are_warnings_naming_the_order() {
 
 #[test]
 fn extra_insurance_fields_are_accepted() {
-    let out = run(&format!(r#"{{{HEAD},"insurance":{{"insurer":"01130012"}},"kouhi":[{{"number":"12345678"}}],"visits":[]}}"#)).unwrap();
+    let out = run(&format!(
+        r#"{{{HEAD},"insurance":{{"insurer":"01130012"}},"kouhi":[{{"number":"12345678"}}],"visits":[]}}"#
+    ))
+    .unwrap();
     assert_eq!(out.total_points, 0);
 }

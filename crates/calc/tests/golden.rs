@@ -15,10 +15,16 @@ fn expected_units(e: &Value) -> Vec<UnitKey> {
                 .map(|u| {
                     (
                         u["shinryo_shikibetsu"].as_str().unwrap_or("").to_string(),
-                        u["codes"].as_array().map(|c| c.iter().map(|x| x.as_str().unwrap_or("").to_string()).collect()).unwrap_or_default(),
+                        u["codes"]
+                            .as_array()
+                            .map(|c| c.iter().map(|x| x.as_str().unwrap_or("").to_string()).collect())
+                            .unwrap_or_default(),
                         u["points"].as_i64().unwrap_or(-1),
                         u["count"].as_i64().unwrap_or(-1),
-                        u["days"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(-1))).collect()).unwrap_or_default(),
+                        u["days"]
+                            .as_object()
+                            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(-1))).collect())
+                            .unwrap_or_default(),
                     )
                 })
                 .collect()
@@ -32,7 +38,12 @@ fn expected_units(e: &Value) -> Vec<UnitKey> {
 fn golden_cases() {
     let store = santei_master::sample::store().expect("sample master");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     files.sort();
     assert!(files.len() >= 40, "at least 40 golden cases, found {}", files.len());
     let mut failures = Vec::new();
@@ -67,12 +78,24 @@ fn golden_cases() {
         let mut got: Vec<UnitKey> = out
             .units
             .iter()
-            .map(|u| (u.shinryo_shikibetsu.clone(), u.lines.iter().map(|l| l.code.clone()).collect(), u.points, u.count, u.days.iter().map(|(k, v)| (k.to_string(), *v)).collect()))
+            .map(|u| {
+                (
+                    u.shinryo_shikibetsu.clone(),
+                    u.lines.iter().map(|l| l.code.clone()).collect(),
+                    u.points,
+                    u.count,
+                    u.days.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                )
+            })
             .collect();
         got.sort();
         let want = expected_units(exp);
         if got != want {
-            failures.push(format!("{name} ({}):\n  want {want:?}\n  got  {got:?}\n  warnings {:?}", case["rule"], out.warnings.iter().map(|w| w.code).collect::<Vec<_>>()));
+            failures.push(format!(
+                "{name} ({}):\n  want {want:?}\n  got  {got:?}\n  warnings {:?}",
+                case["rule"],
+                out.warnings.iter().map(|w| w.code).collect::<Vec<_>>()
+            ));
         }
         if out.total_points != exp["total_points"].as_i64().unwrap_or(-1) {
             failures.push(format!("{name}: total {} ≠ {}", out.total_points, exp["total_points"]));
@@ -81,7 +104,10 @@ fn golden_cases() {
         let days: i64 = out.days.iter().map(|d| d.points).sum();
         let visits: i64 = out.visits.iter().map(|d| d.points).sum();
         if sum != out.total_points || days != out.total_points || visits != out.total_points {
-            failures.push(format!("{name}: totals disagree (units {sum}, days {days}, visits {visits}, total {})", out.total_points));
+            failures.push(format!(
+                "{name}: totals disagree (units {sum}, days {days}, visits {visits}, total {})",
+                out.total_points
+            ));
         }
         for u in &out.units {
             if u.days.values().sum::<i64>() != u.count {
@@ -98,11 +124,20 @@ fn golden_cases() {
         }
         if let Some(days) = exp["days"].as_array() {
             let got: Vec<(String, i64)> = out.days.iter().map(|d| (d.date.clone(), d.points)).collect();
-            let want: Vec<(String, i64)> = days.iter().map(|d| (d["date"].as_str().unwrap_or("").to_string(), d["points"].as_i64().unwrap_or(-1))).collect();
+            let want: Vec<(String, i64)> = days
+                .iter()
+                .map(|d| (d["date"].as_str().unwrap_or("").to_string(), d["points"].as_i64().unwrap_or(-1)))
+                .collect();
             if got != want {
                 failures.push(format!("{name}: days {got:?} ≠ {want:?}"));
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} golden cases failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden cases failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

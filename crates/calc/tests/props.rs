@@ -13,36 +13,100 @@ fn store() -> &'static Store {
     S.get_or_init(|| santei_master::sample::store().unwrap())
 }
 
-const NON_BUNDLED: &[&str] = &["160008010", "160000310", "160054710", "160095710", "140000610", "140022710", "130003510", "170027910", "170000410", "113001810", "160068410"];
-const BUNDLED: &[&str] = &["160019010", "160019210", "160019410", "160019510", "160020010", "160020410", "160021110", "160021410", "160022510", "160022610", "160023410", "160167250"];
-const INTERNAL: &[&str] = &["620098801", "610407447", "620002023", "620007853", "612320350", "613130594", "620000094", "616130531", "610443040", "610463120", "620257801", "621635202"];
+const NON_BUNDLED: &[&str] = &[
+    "160008010",
+    "160000310",
+    "160054710",
+    "160095710",
+    "140000610",
+    "140022710",
+    "130003510",
+    "170027910",
+    "170000410",
+    "113001810",
+    "160068410",
+];
+const BUNDLED: &[&str] = &[
+    "160019010",
+    "160019210",
+    "160019410",
+    "160019510",
+    "160020010",
+    "160020410",
+    "160021110",
+    "160021410",
+    "160022510",
+    "160022610",
+    "160023410",
+    "160167250",
+];
+const INTERNAL: &[&str] = &[
+    "620098801",
+    "610407447",
+    "620002023",
+    "620007853",
+    "612320350",
+    "613130594",
+    "620000094",
+    "616130531",
+    "610443040",
+    "610463120",
+    "620257801",
+    "621635202",
+];
 
 fn order_strategy() -> impl Strategy<Value = Order> {
     prop_oneof![
-        (0..NON_BUNDLED.len()).prop_map(|i| Order { kind: "procedure".into(), code: Some(NON_BUNDLED[i].into()), ..Default::default() }),
-        (0..BUNDLED.len()).prop_map(|i| Order { kind: "procedure".into(), code: Some(BUNDLED[i].into()), ..Default::default() }),
+        (0..NON_BUNDLED.len()).prop_map(|i| Order {
+            kind: "procedure".into(),
+            code: Some(NON_BUNDLED[i].into()),
+            ..Default::default()
+        }),
+        (0..BUNDLED.len()).prop_map(|i| Order {
+            kind: "procedure".into(),
+            code: Some(BUNDLED[i].into()),
+            ..Default::default()
+        }),
         (proptest::collection::vec((0..INTERNAL.len(), 1i64..4), 1..4), 1i64..30, any::<bool>()).prop_map(|(ds, days, out)| Order {
             kind: "prescription".into(),
             dispensing: Some(if out { "outside" } else { "in_house" }.into()),
             category: Some("internal".into()),
             days: Some(days.into()),
-            drugs: ds.into_iter().map(|(i, q)| Item { code: INTERNAL[i].into(), quantity: Some(q.into()) }).collect(),
+            drugs: ds
+                .into_iter()
+                .map(|(i, q)| Item {
+                    code: INTERNAL[i].into(),
+                    quantity: Some(q.into())
+                })
+                .collect(),
             ..Default::default()
         }),
     ]
 }
 
 fn month_strategy() -> impl Strategy<Value = PatientMonth> {
-    (any::<u64>(), proptest::collection::vec(proptest::collection::vec(order_strategy(), 0..8), 1..4), 0u32..23, 0u32..60, 1930i32..2024).prop_map(|(seed, orders, h, m, by)| {
-        let mut pm = bench::generate(seed);
-        pm.patient.birth_date = format!("{by}-03-15");
-        pm.visits = orders
-            .into_iter()
-            .enumerate()
-            .map(|(i, o)| Visit { date: format!("2024-06-{:02}", 3 + 7 * i), time: Some(format!("{h:02}:{m:02}")), consultation: if i == 0 { "initial" } else { "revisit" }.into(), orders: o })
-            .collect();
-        pm
-    })
+    (
+        any::<u64>(),
+        proptest::collection::vec(proptest::collection::vec(order_strategy(), 0..8), 1..4),
+        0u32..23,
+        0u32..60,
+        1930i32..2024,
+    )
+        .prop_map(|(seed, orders, h, m, by)| {
+            let mut pm = bench::generate(seed);
+            pm.patient.birth_date = format!("{by}-03-15");
+            pm.visits = orders
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| Visit {
+                    date: format!("2024-06-{:02}", 3 + 7 * i),
+                    time: Some(format!("{h:02}:{m:02}")),
+                    consultation: if i == 0 { "initial" } else { "revisit" }.into(),
+                    orders: o,
+                })
+                .collect();
+            pm
+        })
 }
 
 proptest! {
@@ -98,10 +162,30 @@ fn seventh_kind_is_the_only_other_decrease() {
     let mut pm = PatientMonth::from_json(json).unwrap();
     let drugs = ["620098801", "610407447", "620002023", "620007853", "612320350", "616130531", "620000094"];
     for d in &drugs[..6] {
-        pm.visits[0].orders.push(Order { kind: "prescription".into(), dispensing: Some("in_house".into()), category: Some("internal".into()), days: Some(7.into()), drugs: vec![Item { code: (*d).into(), quantity: Some(3.into()) }], ..Default::default() });
+        pm.visits[0].orders.push(Order {
+            kind: "prescription".into(),
+            dispensing: Some("in_house".into()),
+            category: Some("internal".into()),
+            days: Some(7.into()),
+            drugs: vec![Item {
+                code: (*d).into(),
+                quantity: Some(3.into()),
+            }],
+            ..Default::default()
+        });
     }
     let six = calculate(store(), &pm).unwrap().total_points;
-    pm.visits[0].orders.push(Order { kind: "prescription".into(), dispensing: Some("in_house".into()), category: Some("internal".into()), days: Some(7.into()), drugs: vec![Item { code: drugs[6].into(), quantity: Some(3.into()) }], ..Default::default() });
+    pm.visits[0].orders.push(Order {
+        kind: "prescription".into(),
+        dispensing: Some("in_house".into()),
+        category: Some("internal".into()),
+        days: Some(7.into()),
+        drugs: vec![Item {
+            code: drugs[6].into(),
+            quantity: Some(3.into()),
+        }],
+        ..Default::default()
+    });
     let seven = calculate(store(), &pm).unwrap().total_points;
     // Per day (3 each): ロキソニン 30.30→3, ムコダイン 30.30→3, カロナール 20.10→2, アムロジピン 30.30→3,
     // ガスター 45.60→5, セフゾン 156.00→16; six kinds: 32×7 + 調剤料 11 + 処方料 42 = 277.

@@ -48,14 +48,16 @@ pub fn run(a: CalcArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if a.json {
                 println!(
                     "{}",
-                    serde_json::json!({"mode": label, "patient_months": r.patient_months, "seconds": r.elapsed.as_secs_f64(), "per_second": r.per_second, "points": r.points, "units": r.units})
+                    serde_json::json!({"mode": label, "patient_months": r.patient_months, "seconds": r.elapsed.as_secs_f64(), "per_second": r.per_second, "cpu_seconds": r.cpu.map(|c| c.as_secs_f64()), "per_cpu_second": r.per_cpu_second, "points": r.points, "units": r.units})
                 );
             } else {
                 println!(
-                    "calc bench ({label}): {} patient-months in {:.3} s = {:.0} /s on one thread ({} units, {} points)",
+                    "calc bench ({label}): {} patient-months in {:.3} s wall = {:.0} /s; thread CPU {:.3} s = {:.0} /s per core ({} units, {} points)",
                     r.patient_months,
                     r.elapsed.as_secs_f64(),
                     r.per_second,
+                    r.cpu.map(|c| c.as_secs_f64()).unwrap_or(f64::NAN),
+                    r.per_cpu_second.unwrap_or(f64::NAN),
                     r.units,
                     r.points
                 );
