@@ -885,6 +885,25 @@ impl<'a, 'i> Calc<'a, 'i> {
             };
             match chosen {
                 Some(add) => {
+                    // 項番43 時間加算区分 of the addition must match the class (1 時間外, 2/3 休日, 4 深夜, 6 夜間・早朝等).
+                    let expect: &[u8] = match class {
+                        TimeClass::Overtime => &[1],
+                        TimeClass::Holiday => &[2, 3],
+                        TimeClass::Night => &[4],
+                        _ => &[6],
+                    };
+                    if !expect.contains(&add.time_kind) {
+                        let c = add.common.code.clone();
+                        let k = add.time_kind;
+                        self.warn(
+                            "W_TABLE",
+                            Some(visit),
+                            None,
+                            Some(&c),
+                            format!("{c} の時間加算区分({k})が時間帯の区分と合いません(data/rules.toml を確認)"),
+                            format!("{c}: 時間加算区分 {k} does not match the time class (check data/rules.toml)"),
+                        );
+                    }
                     // 項番19: 夜間・早朝等加算 is 診療所のみ (2); checked from the master.
                     if add.hospital_clinic == 2 && !self.v.clinic {
                     } else {

@@ -235,6 +235,8 @@ case("w_drug_as_procedure", "Bad input: a drug code used as a procedure → warn
 case("w_unknown_code", "Bad input: unknown code → warning, not billed", [v("2024-06-04", "none", orders=[proc("199999999")])], [], 0, warnings=["W_UNKNOWN_CODE"])
 case("w_not_valid_on_date", "Bad input: 特定疾患処方管理加算 120005610 is valid only from 2024-06-01", [v("2024-05-20", "none", orders=[proc("120005610")])], [], 0,
      month="2024-05", warnings=["W_NOT_VALID"])
+case("w_inpatient_only", "項番13 入外適用区分 1: 調剤料（入院） on an outpatient claim → warnings, not billed (no 入院外 集計先)",
+     [v("2024-06-04", "none", orders=[proc("120001110")])], [], 0, warnings=["W_INPATIENT_ONLY", "W_AGGREGATE"])
 bad("x_date_outside_month", "Bad input: visit date outside the month", [v("2024-07-01", "initial")], ["visits[0].date"])
 bad("x_negative_days", "Bad input: negative days", [v("2024-06-03", "none", orders=[rx([("620098801", 3)], days=-5)])], ["visits[0].orders[0].days"])
 bad("x_absurd_quantity", "Bad input: absurd quantity", [v("2024-06-03", "none", orders=[rx([("620098801", 1e9)], days=5)])], ["visits[0].orders[0].drugs[0].quantity"])
