@@ -1465,7 +1465,7 @@ impl<'a, 'i> Calc<'a, 'i> {
             if ordered.contains(&code.as_str()) {
                 continue;
             }
-            if let Some(p) = self.store.procedure(code, date) {
+            if let Some(p) = self.proc_at(code, date) {
                 if p.judgement_kind != 2 || p.judgement_group != g {
                     let c = code.clone();
                     self.warn(
@@ -1585,6 +1585,21 @@ pub fn calculate_with(store: &Store, input: &PatientMonth, opts: Options) -> Res
     }
     c.month_items();
     c.month_limits();
+    // 初診料 more than once in the month (a production engine's E3003): allowed only after the
+    // previous episode ended (A000 通知), which the input cannot tell — warn.
+    let initials: Vec<usize> = valid.visits.iter().filter(|v| v.consultation == Consultation::Initial).map(|v| v.index).collect();
+    if initials.len() > 1 {
+        for &vi in &initials[1..] {
+            c.warn(
+                "W_INITIAL_TWICE",
+                Some(vi),
+                None,
+                None,
+                "同じ月に初診料が2回以上あります(前の傷病が治癒した後の初診か確認してください)".into(),
+                "初診料 more than once in the month (check that the earlier episode had ended)".into(),
+            );
+        }
+    }
     Ok(assemble(valid.month, &valid, c.insts, c.warnings, input.visits.len()))
 }
 

@@ -83,7 +83,7 @@ pub fn age_code_reached(code: &str, birth: Date) -> Option<Date> {
         c => {
             let n: u32 = c.parse().ok()?;
             // Completed years n is reached on the n-th birthday (age_on semantics; 29 Feb → 1 Mar).
-            let mut d = birth.checked_add_months(Months::new(12 * n))?;
+            let mut d = birth.checked_add_months(Months::new(n.checked_mul(12)?))?;
             if age_on(birth, d) < n as i32 {
                 d = d.succ_opt()?;
             }
