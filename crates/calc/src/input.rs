@@ -121,6 +121,10 @@ pub struct Order {
     /// 臨時の投薬 (for the 7種類 count of F200 注2).
     #[serde(default)]
     pub temporary: bool,
+    /// 用法 (e.g. "1日3回毎食後"): prescription orders of one visit with the same usage, category,
+    /// dispensing and days form one 剤.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<String>,
     /// Prescription drugs, or drugs used with a procedure.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drugs: Vec<Item>,

@@ -36,8 +36,9 @@ def bad(name, rule, visits, fields, birth=ADULT, month="2024-06"):
 def v(date, cons, time="10:00", orders=()):
     return {"date": date, "time": time, "consultation": cons, "orders": list(orders)}
 
-def rx(drugs, days=None, cat="internal", disp="in_house", times=None, temporary=False):
+def rx(drugs, days=None, cat="internal", disp="in_house", times=None, temporary=False, usage=None):
     o = {"type": "prescription", "dispensing": disp, "category": cat, "drugs": [{"code": c, "quantity": q} for c, q in drugs]}
+    if usage: o["usage"] = usage
     if days is not None: o["days"] = days
     if times is not None: o["times"] = times
     if temporary: o["temporary"] = True
@@ -173,6 +174,13 @@ case("f_12_one_rp_cheap", "F200 通知: one 剤 of 7 drugs at ≤ 205円/日 cou
 case("f_12b_one_rp_seven_kinds", "F200 注2: one 剤 of 7 drugs over 205円/日 counts 7種類 → 100分の90, 処方料 2",
      [v("2024-06-03", "none", orders=[rx(SEVEN, days=7)])],
      [("21", [c for c, _ in SEVEN], 26, 7, {"3": 7}), ("24", ["120000710"], 11, 1, {"3": 1}), ("25", ["120002610"], 29, 1, {"3": 1})], 222)
+# ガスター 15.20円 (→ 2点) and マグミット 5.70円×3 = 17.10円 (→ 2点): one 剤 → 32.30円 → ceil(1.73)+1 = 3点/日.
+case("f_16_rp_grouping_usage", "F200 剤: orders with the same 用法 and days form one 剤 (15円 rule on the sum: 3点, not 2+2)",
+     [v("2024-06-03", "none", orders=[rx([("612320350", 1)], days=7, usage="1日2回朝夕食後"), rx([("610463197", 3)], days=7, usage="1日2回朝夕食後")])],
+     [("21", ["612320350", "610463197"], 3, 7, {"3": 7}), ("24", ["120000710"], 11, 1, {"3": 1}), ("25", ["120001210"], 42, 1, {"3": 1})], 74)
+case("f_17_rp_no_usage_separate", "F200 剤: without a shared 用法 each order is its own 剤 (2点 + 2点)",
+     [v("2024-06-03", "none", orders=[rx([("612320350", 1)], days=7), rx([("610463197", 3)], days=7)])],
+     [("21", ["612320350"], 2, 7, {"3": 7}), ("21", ["610463197"], 2, 7, {"3": 7}), ("24", ["120000710"], 11, 1, {"3": 1}), ("25", ["120001210"], 42, 1, {"3": 1})], 81)
 case("f_13_seven_kinds_outside", "F400 処方箋料 2 (7種類以上の内服薬, 32)", [v("2024-06-03", "none", orders=[rx([d], days=7, disp="outside") for d in SEVEN])],
      [("80", ["120002710"], 32, 1, {"3": 1})], 32)
 case("f_14_basic_pharmacist", "F500 調剤技術基本料 (月1回, 常勤薬剤師) over two in-house days",
