@@ -2,6 +2,7 @@
 //! prescriptions and their fees, 外来管理加算) → per month (判断料, 調剤技術基本料, limits) →
 //! merge identical units across days (UKE 点数・回数算定単位) → totals.
 
+use crate::index::Index;
 use crate::input::{Institution, Num, Order, PatientMonth};
 use crate::output::*;
 use crate::rules::{self, SmallDrug, TimeClass};
@@ -546,6 +547,7 @@ struct Inst {
 
 struct Calc<'a, 'i> {
     store: &'a Store,
+    index: Option<&'a Index<'a>>,
     opts: Options,
     /// Master file names, shared by all lines from the same file.
     files: Vec<Option<Arc<str>>>,
@@ -592,6 +594,25 @@ impl<'a, 'i> Calc<'a, 'i> {
         });
     }
 
+    fn lookup_procedure(&self, code: &str, date: Date) -> Option<&'a Procedure> {
+        match self.index {
+            Some(ix) => ix.procedure(code, date),
+            None => self.store.procedure(code, date),
+        }
+    }
+    fn lookup_drug(&self, code: &str, date: Date) -> Option<&'a Drug> {
+        match self.index {
+            Some(ix) => ix.drug(code, date),
+            None => self.store.drug(code, date),
+        }
+    }
+    fn lookup_material(&self, code: &str, date: Date) -> Option<&'a Material> {
+        match self.index {
+            Some(ix) => ix.material(code, date),
+            None => self.store.material(code, date),
+        }
+    }
+
     /// `store.procedure` memoised for this calculation. Keyed by the address of the code string
     /// (rule-table and master strings live for the whole calculation); a hit is reused only when
     /// the cached version is valid on `date`, so the result is always the store's.
@@ -602,7 +623,7 @@ impl<'a, 'i> Calc<'a, 'i> {
                 return Some(*p);
             }
         }
-        let p = self.store.procedure(code, date)?;
+        let p = self.lookup_procedure(code, date)?;
         self.cache.push((key, p));
         Some(p)
     }
@@ -1155,7 +1176,7 @@ impl<'a, 'i> Calc<'a, 'i> {
     fn resolve_drugs(&mut self, list: &[ItemIn<'_>], date: Date, visit: usize, order: usize) -> Vec<(&'a Drug, Decimal)> {
         let mut out = Vec::with_capacity(list.len());
         for it in list {
-            match self.store.drug(it.code, date) {
+            match self.lookup_drug(it.code, date) {
                 Some(d) => out.push((d, it.qty)),
                 None => self.explain_missing(it.code, date, visit, Some(order), "医薬品", "drug"),
             }
@@ -1207,7 +1228,7 @@ impl<'a, 'i> Calc<'a, 'i> {
     /// 特定保険医療材料: 材料価格 ÷ 10, 四捨五入; one unit per material.
     fn order_materials(&mut self, list: &[ItemIn<'_>], sk: &'static str, date: Date, visit: usize, order: usize) {
         for it in list {
-            let Some(m): Option<&Material> = self.store.material(it.code, date) else {
+            let Some(m): Option<&Material> = self.lookup_material(it.code, date) else {
                 self.explain_missing(it.code, date, visit, Some(order), "特定器材", "material");
                 continue;
             };
@@ -1559,6 +1580,11 @@ pub fn calculate(store: &Store, input: &PatientMonth) -> Result<Outcome, CalcErr
 
 /// [`calculate`] with options.
 pub fn calculate_with(store: &Store, input: &PatientMonth, opts: Options) -> Result<Outcome, CalcError> {
+    calculate_in(store, None, input, opts)
+}
+
+/// The calculation, looking codes up in `index` when given (see [`crate::Engine`]).
+pub(crate) fn calculate_in<'a>(store: &'a Store, index: Option<&'a Index<'a>>, input: &PatientMonth, opts: Options) -> Result<Outcome, CalcError> {
     let valid = validate(input)?;
     let t = tables::tables();
     let resolved: Vec<Vec<Option<&Procedure>>> = valid
@@ -1569,7 +1595,10 @@ pub fn calculate_with(store: &Store, input: &PatientMonth, opts: Options) -> Res
                 .iter()
                 .map(|(_, o)| {
                     if let OrderIn::Procedure { code, .. } = o {
-                        store.procedure(code, vis.date)
+                        match index {
+                            Some(ix) => ix.procedure(code, vis.date),
+                            None => store.procedure(code, vis.date),
+                        }
                     } else {
                         None
                     }
@@ -1587,6 +1616,7 @@ pub fn calculate_with(store: &Store, input: &PatientMonth, opts: Options) -> Res
     let files = store.snap.sources.iter().map(|s| Some(Arc::from(s.as_str()))).collect();
     let mut c = Calc {
         store,
+        index,
         opts,
         files,
         resolved,

@@ -13,11 +13,13 @@
 
 pub mod bench;
 pub mod engine;
+pub mod index;
 pub mod input;
 pub mod output;
 pub mod rules;
 pub mod tables;
 
 pub use engine::{calculate, calculate_with, CalcError, Options};
+pub use index::{Engine, Index};
 pub use input::PatientMonth;
 pub use output::{DayPoints, Explain, Line, LineKind, Outcome, Unit, VisitPoints, Warning};

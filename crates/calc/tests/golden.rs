@@ -37,6 +37,7 @@ fn expected_units(e: &Value) -> Vec<UnitKey> {
 #[test]
 fn golden_cases() {
     let store = santei_master::sample::store().expect("sample master");
+    let engine = santei_calc::Engine::new(&store);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -99,6 +100,14 @@ fn golden_cases() {
         }
         if out.total_points != exp["total_points"].as_i64().unwrap_or(-1) {
             failures.push(format!("{name}: total {} ≠ {}", out.total_points, exp["total_points"]));
+        }
+        // The indexed engine gives the same result as the store path.
+        let via_engine = engine
+            .calculate(&input)
+            .map(|o| serde_json::to_string(&o.to_json(true)).unwrap_or_default())
+            .unwrap_or_default();
+        if via_engine != serde_json::to_string(&out.to_json(true)).unwrap_or_default() {
+            failures.push(format!("{name}: Engine result differs from calculate()"));
         }
         let sum: i64 = out.units.iter().map(|u| u.points * u.count).sum();
         let days: i64 = out.days.iter().map(|d| d.points).sum();
