@@ -11,6 +11,7 @@ mod cmd_backup;
 mod cmd_bench;
 mod cmd_demo;
 mod cmd_copay;
+mod cmd_calc;
 mod cmd_master;
 mod cmd_uke;
 mod cmd_security;
@@ -46,6 +47,8 @@ enum Cmd {
     Serve(cmd_serve::ServeArgs),
     /// Tenants (institutions) of the service: create, list, issue API tokens.
     Tenant(cmd_tenant::TenantArgs),
+    /// 計算ロジック (1): outpatient points for one patient-month (orders in, UKE units out).
+    Calc(cmd_calc::CalcArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Cmd::Backup(a) => cmd_backup::run(a),
         Cmd::Serve(a) => cmd_serve::run(a),
         Cmd::Tenant(a) => cmd_tenant::run(a),
+        Cmd::Calc(a) => cmd_calc::run(a),
     };
     match result {
         Ok(code) => code,
