@@ -25,8 +25,8 @@ fn main() {
     eprintln!(
         "master built in {:.1} s ({} procedure versions, {} drug versions)",
         t0.elapsed().as_secs_f64(),
-        store.snap.procedures.len(),
-        store.snap.drugs.len()
+        store.procedures().len(),
+        store.drugs().len()
     );
     for (label, opts) in [
         ("detail", santei_calc::Options::default()),

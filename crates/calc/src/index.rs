@@ -89,7 +89,7 @@ mod tests {
         let ix = Index::new(&store);
         for d in ["2022-03-31", "2022-04-01", "2024-05-31", "2024-06-01", "2025-05-08"] {
             let d = santei_core::date::parse_iso(d).unwrap();
-            for p in &store.snap.procedures {
+            for p in store.procedures() {
                 let c = &p.common.code;
                 assert_eq!(
                     ix.procedure(c, d).map(|x| x as *const _),
@@ -97,7 +97,7 @@ mod tests {
                     "{c} {d}"
                 );
             }
-            for p in &store.snap.drugs {
+            for p in store.drugs() {
                 let c = &p.common.code;
                 assert_eq!(ix.drug(c, d).map(|x| x as *const _), store.drug(c, d).map(|x| x as *const _), "{c} {d}");
             }
