@@ -125,6 +125,13 @@ pub(crate) fn window_copay(input: &PatientMonthInput, outcome: &santei_calc::Out
             ));
             None
         }
+        (AgeClass::From70To74 | AgeClass::From75, None) if ins.is_some() => {
+            warnings.push(
+                "70歳以上ですが所得区分 (income_class) がないため、窓口で高額療養費の限度額を適用しません / 70+ without income_class: no ceiling applied at the window"
+                    .to_string(),
+            );
+            None
+        }
         (_, c) => c,
     };
     // 負担割合: as given, else from age and class (健康保険法 第74条, 高齢者医療確保法 第67条).
