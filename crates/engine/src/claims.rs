@@ -10,7 +10,7 @@ use santei_copay::model::AgeClass;
 use santei_core::date::YearMonth;
 use santei_core::InputError;
 use santei_master::Store;
-use santei_uke::model::{Co, Days, Go, Ho, Ir, Iy, Jd, Ko, Mf, Re, Si, Sn, Sy, To};
+use santei_uke::model::{Days, Go, Ho, Ir, Iy, Jd, Ko, Mf, Re, Si, Sn, Sy, To};
 use santei_uke::{ClaimFile, Item, Num, Receipt};
 
 /// 審査支払機関 (別表1).
@@ -115,7 +115,7 @@ fn uke_name(name: &str) -> String {
     if t.is_ascii() {
         t.split_whitespace().collect::<Vec<_>>().join(" ")
     } else {
-        t.split(|c: char| c == ' ' || c == '\u{3000}').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\u{3000}")
+        t.split([' ', '\u{3000}']).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\u{3000}")
     }
 }
 
@@ -326,7 +326,7 @@ fn receipt(t: &Tables, input: &PatientMonthInput, comp: &Computed, no: u64) -> R
     if items.is_empty() {
         errors.push(err("E065", file, "visits", "算定された項目がありません（SI/IY/TO が必要）", "nothing was billed (a receipt needs SI/IY/TO lines)"));
     }
-    let _ = Co::ID; // CO lines: not produced (calc has no comments yet)
+    // CO lines are not produced: calc units carry no comments yet (README "Not supported").
     if !errors.is_empty() {
         return Err(errors);
     }

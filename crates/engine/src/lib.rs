@@ -11,6 +11,7 @@
 //! PatientMonthInput::from_value(&serde_json::Value, source) -> Result<PatientMonthInput, Vec<InputError>>
 //! compute(store: &Store, input: &PatientMonthInput) -> Result<Computed, EngineError>
 //! compute_json(store: &Store, text: &str) -> Result<Computed, EngineError>
+//! compute_value(store: &Store, v: &serde_json::Value) -> Result<Computed, EngineError>
 //! Computed { outcome: santei_calc::Outcome, copay: Option<CopayOutcome>, warnings: Vec<String> }
 //! Computed::to_json(explain) -> serde_json::Value   // calc JSON + "copay": {"visits": [{"date","yen"}], "month_total_yen"}
 //!
@@ -117,7 +118,13 @@ fn finish(input: &PatientMonthInput, outcome: santei_calc::Outcome) -> Result<Co
     Ok(Computed { outcome, copay, warnings })
 }
 
-/// [`compute`] from JSON text (the service's entry point).
+/// [`compute`] from a parsed JSON value (the service's entry point).
+pub fn compute_value(store: &Store, v: &serde_json::Value) -> Result<Computed, EngineError> {
+    let input = PatientMonthInput::from_value(v, "input")?;
+    compute(store, &input)
+}
+
+/// [`compute`] from JSON text.
 pub fn compute_json(store: &Store, text: &str) -> Result<Computed, EngineError> {
     let input = PatientMonthInput::from_json(text, "input")?;
     compute(store, &input)

@@ -63,7 +63,7 @@ fn generate(seed: u64) -> (Value, PayerOffice) {
     }
     let mut v = json!({
         "institution": institution(),
-        "patient": {"id": format!("{seed:05}"), "name": "試験 患者", "kana": "シケン カンジャ", "sex": if seed % 2 == 0 { "male" } else { "female" }, "birth_date": birth},
+        "patient": {"id": format!("{seed:05}"), "name": "試験 患者", "kana": "シケン カンジャ", "sex": if seed.is_multiple_of(2) { "male" } else { "female" }, "birth_date": birth},
         "month": "2025-05",
         "diagnoses": [{"code": "4659007", "start_date": "2025-05-01", "main": true, "modifiers": ["8002"]}],
         "kouhi": kouhi,
