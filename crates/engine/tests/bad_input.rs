@@ -129,3 +129,77 @@ fn rate_and_class_follow_the_input() {
     assert_eq!(copay.patient.income_class, None);
     assert!(c.warnings.iter().any(|w| w.contains("limit_certified")));
 }
+
+/// Deterministic mutation run: random fields of a valid input replaced by hostile values; parsing,
+/// computing and writing claims must return `Ok`/`Err`, never panic.
+#[test]
+fn mutated_inputs_never_panic() {
+    let store = santei_master::sample::store().unwrap();
+    let may = YearMonth::new(2025, 5).unwrap();
+    let hostile = [
+        json!(null),
+        json!(-1),
+        json!(0),
+        json!(i64::MAX),
+        json!(u64::MAX),
+        json!(1e308),
+        json!(""),
+        json!("x,\"y\r\n"),
+        json!("😀"),
+        json!([]),
+        json!({}),
+        json!([{"futansha": "99999999", "jukyusha": "0"}]),
+        json!("9999-99-99"),
+        json!("000000"),
+    ];
+    let paths = [
+        "/insurance/insurer",
+        "/insurance/symbol",
+        "/insurance/number",
+        "/insurance/branch",
+        "/insurance/rate_percent",
+        "/insurance/income_class",
+        "/insurance/earlier_points",
+        "/insurance/already_collected_yen",
+        "/insurance/tokutei_shippei_cap_yen",
+        "/kouhi",
+        "/patient/birth_date",
+        "/patient/name",
+        "/patient/kana",
+        "/patient/sex",
+        "/patient/id",
+        "/institution/phone",
+        "/institution/name",
+        "/diagnoses/0/code",
+        "/diagnoses/0/modifiers",
+        "/diagnoses/0/name",
+        "/visits/0/date",
+        "/visits/1/orders/0/days",
+        "/month",
+    ];
+    let mut seed = 7u64;
+    let mut next = |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    for _ in 0..600 {
+        let mut v = base();
+        for _ in 0..1 + next(3) {
+            let p = paths[next(paths.len())];
+            let (parent, key) = p.rsplit_once('/').unwrap();
+            if let Some(Value::Object(o)) = v.pointer_mut(parent) {
+                o.insert(key.to_string(), hostile[next(hostile.len())].clone());
+            } else if let Some(Value::Array(a)) = v.pointer_mut(parent) {
+                if let Ok(i) = key.parse::<usize>() {
+                    if i < a.len() {
+                        a[i] = hostile[next(hostile.len())].clone();
+                    }
+                }
+            }
+        }
+        if let Ok(input) = PatientMonthInput::from_value(&v, "m") {
+            let _ = compute(&store, &input);
+            let _ = claims(&store, &[input], may);
+        }
+    }
+}
