@@ -142,53 +142,80 @@ fn quantity(q: Option<rust_decimal::Decimal>) -> Num {
     q.map(|d| Num(d.normalize().to_string())).unwrap_or_default()
 }
 
+/// Largest 回数 a record can carry: the 回数 field's maximum bytes in the spec layout (§3(4)オ;
+/// SI/IY/TO 回数 = 3 bytes → 999).
+fn max_count(record: &str) -> u64 {
+    santei_uke::layout::layout(record)
+        .and_then(|fs| fs.iter().find(|f| f.name == "回数"))
+        .map(|f| 10u64.saturating_pow(f.max_bytes as u32) - 1)
+        .unwrap_or(u64::MAX)
+}
+
 /// The 摘要 lines of one calc unit: 診療識別 on the first line, 点数 on the last, 回数 and the
-/// day counts on every line (§3(4)オ).
+/// day counts on every line (§3(4)オ). A unit whose month 回数 exceeds what the 回数 field holds is
+/// written as several units over consecutive days (same lines, 回数 = Σ of their days).
 fn unit_items(u: &santei_calc::Unit, futan: &str, file: &str, idx: usize, out: &mut Vec<Item>) -> Result<(), InputError> {
     let f = format!("units[{idx}]");
-    let count = num(u.count, file, &f)?;
-    let mut counts = Vec::with_capacity(u.days.len());
+    let record = u.lines.first().map(|l| l.kind.record()).unwrap_or("SI");
+    let cap = max_count(record);
+    let mut chunks: Vec<Vec<(u32, u64)>> = vec![Vec::new()];
+    let mut in_chunk = 0u64;
     for (d, c) in &u.days {
-        counts.push((*d, u64::try_from(*c).map_err(|_| err("E070", file, &f, "負の回数", "negative count"))?));
+        let c = u64::try_from(*c).map_err(|_| err("E070", file, &f, "負の回数は記録できません", "a negative count cannot be recorded"))?;
+        if c > cap {
+            return Err(err("E072", file, &f, format!("{d}日の回数 {c} は {cap} を超えます"), format!("count {c} on day {d} exceeds {cap}")));
+        }
+        if in_chunk + c > cap {
+            chunks.push(Vec::new());
+            in_chunk = 0;
+        }
+        in_chunk += c;
+        if let Some(last) = chunks.last_mut() {
+            last.push((*d, c));
+        }
     }
-    let days = Days::from_counts(&counts);
+    let points = num(u.points, file, &f)?;
     let last = u.lines.len().saturating_sub(1);
-    for (i, l) in u.lines.iter().enumerate() {
-        let shikibetsu = if i == 0 { u.shinryo_shikibetsu.clone() } else { String::new() };
-        let points = if i == last { num(u.points, file, &f)? } else { Num::empty() };
-        let item = match l.kind {
-            santei_calc::LineKind::Procedure => Item::Si(Si {
-                shikibetsu,
-                futan: futan.to_string(),
-                code: l.code.clone(),
-                quantity: quantity(l.quantity),
-                points,
-                count: count.clone(),
-                days: days.clone(),
-                ..Default::default()
-            }),
-            santei_calc::LineKind::Drug => Item::Iy(Iy {
-                shikibetsu,
-                futan: futan.to_string(),
-                code: l.code.clone(),
-                quantity: quantity(l.quantity),
-                points,
-                count: count.clone(),
-                days: days.clone(),
-                ..Default::default()
-            }),
-            santei_calc::LineKind::Material => Item::To(To {
-                shikibetsu,
-                futan: futan.to_string(),
-                code: l.code.clone(),
-                quantity: quantity(l.quantity),
-                points,
-                count: count.clone(),
-                days: days.clone(),
-                ..Default::default()
-            }),
-        };
-        out.push(item);
+    for counts in chunks.iter().filter(|c| !c.is_empty()) {
+        let count = Num::new(counts.iter().map(|(_, c)| c).sum());
+        let days = Days::from_counts(counts);
+        for (i, l) in u.lines.iter().enumerate() {
+            let shikibetsu = if i == 0 { u.shinryo_shikibetsu.clone() } else { String::new() };
+            let points = if i == last { points.clone() } else { Num::empty() };
+            let item = match l.kind {
+                santei_calc::LineKind::Procedure => Item::Si(Si {
+                    shikibetsu,
+                    futan: futan.to_string(),
+                    code: l.code.clone(),
+                    quantity: quantity(l.quantity),
+                    points,
+                    count: count.clone(),
+                    days: days.clone(),
+                    ..Default::default()
+                }),
+                santei_calc::LineKind::Drug => Item::Iy(Iy {
+                    shikibetsu,
+                    futan: futan.to_string(),
+                    code: l.code.clone(),
+                    quantity: quantity(l.quantity),
+                    points,
+                    count: count.clone(),
+                    days: days.clone(),
+                    ..Default::default()
+                }),
+                santei_calc::LineKind::Material => Item::To(To {
+                    shikibetsu,
+                    futan: futan.to_string(),
+                    code: l.code.clone(),
+                    quantity: quantity(l.quantity),
+                    points,
+                    count: count.clone(),
+                    days: days.clone(),
+                    ..Default::default()
+                }),
+            };
+            out.push(item);
+        }
     }
     Ok(())
 }
