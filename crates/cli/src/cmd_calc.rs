@@ -1,7 +1,9 @@
 //! `santei calc FILE.json [--json] [--explain] [--data-dir D | --sample] [--bench N]`.
+//! Points from santei-calc; with `insurance` / `kouhi` in the input, the per-visit window copay
+//! too (santei-engine; `"copay"` in the JSON).
 
 use clap::Args;
-use santei_calc::{calculate, PatientMonth};
+use santei_engine::PatientMonthInput;
 use santei_master::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,13 +71,36 @@ pub fn run(a: CalcArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         return Err("santei calc: FILE.json が必要です — a FILE.json argument is required".into());
     };
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: 読めません — cannot read: {e}", file.display()))?;
-    let input = PatientMonth::from_json(&text).map_err(|e| format!("{}: JSON が正しくありません — malformed JSON: {e}", file.display()))?;
-    match calculate(&store, &input) {
+    let source = file.display().to_string();
+    let input = match PatientMonthInput::from_json(&text, &source) {
+        Ok(i) => i,
+        // JSON that does not parse (or does not fit the calc format) is a usage error, as before.
+        Err(errs) if errs.iter().any(|e| e.code == "E000") => {
+            return Err(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n").into());
+        }
+        Err(errs) => {
+            for err in &errs {
+                eprintln!("santei calc: {err}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match santei_engine::compute(&store, &input) {
         Ok(out) => {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&out.to_json(a.explain))?);
             } else {
-                print!("{}", out.render_text(a.explain));
+                print!("{}", out.outcome.render_text(a.explain));
+                if let Some(c) = &out.copay {
+                    println!("窓口負担 / copay at the window (負担 {}%):", c.patient.copay_rate_percent);
+                    for v in &c.visits {
+                        println!("  {}  {}円", v.date, santei_copay::split::format_yen(v.yen));
+                    }
+                    println!("  月計 / month total  {}円{}", santei_copay::split::format_yen(c.month_total_yen), if c.ceiling_applied { "（高額療養費の限度額適用 / ceiling applied）" } else { "" });
+                }
+            }
+            for w in &out.warnings {
+                eprintln!("santei calc: {}: {w}", file.display());
             }
             Ok(ExitCode::SUCCESS)
         }

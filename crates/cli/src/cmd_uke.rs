@@ -1,4 +1,5 @@
-//! `santei uke …` — UKE (レセプト電算) check / show / bench. Thin wrapper over santei-uke.
+//! `santei uke …` — UKE (レセプト電算) check / show / write / bench. Thin wrapper over santei-uke
+//! (and santei-engine for `write`).
 
 use clap::{Args, Subcommand};
 use santei_uke::{check_path, CheckOptions};
@@ -38,10 +39,82 @@ enum UkeCmd {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Write claim files from patient-month JSON inputs (calc format + insurance/kouhi):
+    /// DIR/shaho/RECEIPTC.UKE (支払基金) and DIR/kokuho/RECEIPTC.UKE (国保連), as needed.
+    Write {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// 診療年月 YYYY-MM (every input must be of this month; 請求年月 = the month after).
+        #[arg(long)]
+        month: String,
+        /// Output directory.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Master store directory (default: $SANTEI_DATA, else ~/.local/share/santei).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Use the small sample master bundled with santei.
+        #[arg(long, conflicts_with = "data_dir")]
+        sample: bool,
+    },
+}
+
+fn write(inputs: &[PathBuf], month: &str, out: &std::path::Path, data_dir: Option<PathBuf>, sample: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let ym = santei_core::date::YearMonth::parse_iso(month).ok_or_else(|| format!("--month {month:?}: YYYY-MM 形式ではありません — not YYYY-MM"))?;
+    let store = if sample {
+        santei_master::sample::store()?
+    } else {
+        santei_master::Store::open(&data_dir.unwrap_or_else(santei_master::store::default_data_dir))?
+    };
+    let mut parsed = Vec::with_capacity(inputs.len());
+    let mut failed = false;
+    for f in inputs {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: 読めません — cannot read: {e}", f.display()))?;
+        match santei_engine::PatientMonthInput::from_json(&text, &f.display().to_string()) {
+            Ok(i) => parsed.push(i),
+            Err(errs) => {
+                failed = true;
+                for e in errs {
+                    eprintln!("santei uke write: {e}");
+                }
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(1));
+    }
+    let claims = match santei_engine::claim_files(&store, &parsed, ym) {
+        Ok(c) => c,
+        Err(e) => {
+            for err in &e.errors {
+                eprintln!("santei uke write: {err}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for w in &claims.warnings {
+        eprintln!("santei uke write: warning: {w}");
+    }
+    for (office, cf) in &claims.files {
+        let bytes = match santei_uke::write_file(cf) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("santei uke write: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        };
+        let dir = out.join(office.dir_name());
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: 作成できません — cannot create: {e}", dir.display()))?;
+        let path = dir.join("RECEIPTC.UKE");
+        santei_uke::write_atomic(&path, &bytes).map_err(|e| format!("{}: 書けません — cannot write: {e}", path.display()))?;
+        println!("{}: {} receipts, {} claims, {} points", path.display(), cf.receipts.len(), cf.go.total_count.as_str(), cf.go.total_points.as_str());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(a: UkeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match a.cmd {
+        UkeCmd::Write { inputs, month, out, data_dir, sample } => write(&inputs, &month, &out, data_dir, sample),
         UkeCmd::Check { files, json, data_dir, bench } => {
             if let Some(lines) = bench {
                 let dir = std::env::temp_dir().join(format!("santei-uke-bench-{}", std::process::id()));
