@@ -13,6 +13,11 @@ fn demo_runs_on_sample_data() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("2024-06-01  111000110 初診料") && text.contains("291点"), "{text}");
     assert!(text.contains("2024-05-31  111000110 初診料") && text.contains("288点"), "{text}");
+    // The month: 554点, 1,080円 + 590円 at the window, a UKE file that checks clean.
+    assert!(text.contains("合計 554点"), "{text}");
+    assert!(text.contains("1080円") && text.contains("590円") && text.contains("月合計 1670円"), "{text}");
+    assert!(text.contains("GO,1,554,99"), "{text}");
+    assert!(text.contains("check: 1 receipts, 554 points, 0 errors, 0 warnings"), "{text}");
 }
 
 #[test]
