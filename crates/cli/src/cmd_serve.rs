@@ -24,6 +24,16 @@ pub struct ServeArgs {
     /// Serve the bundled sample master when the data directory has no master store (demo, tests)
     #[arg(long)]
     sample_master: bool,
+    /// PEM certificate chain: serve HTTPS (rustls). Requires --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address. Development only: credentials and patient
+    /// data would cross the network in clear.
+    #[arg(long)]
+    insecure_dev: bool,
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -33,6 +43,11 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         database_url: a.database_url,
         operator_token_file: a.operator_token_file,
         sample_master: a.sample_master,
+        tls: match (a.tls_cert, a.tls_key) {
+            (Some(cert), Some(key)) => Some(santei_server::tls::TlsFiles { cert, key }),
+            _ => None,
+        },
+        insecure_dev: a.insecure_dev,
     };
     santei_server::run(cfg)?;
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,5 @@
 //! santei-security: authentication, authorisation, audit and backups for santei, following the
-//! MHLW 医療情報システムの安全管理に関するガイドライン 第6.0版. See README.md and SECURITY.md.
+//! MHLW 医療情報システムの安全管理に関するガイドライン 第6.0版. See README.md and the repository's SECURITY.md.
 
 pub mod audit;
 pub mod auth;

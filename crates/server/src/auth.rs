@@ -1,54 +1,62 @@
 //! The one authentication/authorisation layer every request passes through.
 //!
-//! Contract (issue 7 replaces or extends the parts marked so):
-//!
 //! * [`Authenticator::authenticate`] turns request headers into a [`Principal`] or a 401
-//!   [`ApiError`]. Today: [`TokenAuthenticator`] — per-tenant API tokens
-//!   (`Authorization: Bearer santei_<id>_<secret>`, only the SHA-256 of the secret stored,
-//!   compared in constant time) and the operator token read from a file at start.
-//!   *Issue 7*: sessions, users, MFA — a new `Authenticator` implementation.
-//! * [`access_for`] classifies each route template (public / metrics / tenant / operator) and
-//!   [`authorize`] decides whether the principal may use it. *Issue 7*: per-role rules (e.g.
-//!   clerk vs doctor), audit log entries — both in this module.
-//! * [`layer`] is the axum middleware applied to the whole router: it runs the two steps and
-//!   puts the `Principal` into request extensions. Handlers take [`TenantCtx`] (or
-//!   [`OperatorCtx`]), which re-checks the principal, so a route wired without the layer fails
-//!   closed (401) rather than open.
+//!   [`ApiError`]. The service uses [`crate::security::SecurityAuthenticator`]: santei-security
+//!   sessions (`sst_…`) and scoped API tokens (`sat_…`) via `Security::authenticate_bearer` (one
+//!   SHA-256 and one indexed lookup; no Argon2 per request), plus the operator token read from a
+//!   file at start.
+//! * [`access_for`] classifies each (method, route template): public, metrics, operator, the
+//!   login routes' session, or a tenant route with exactly one santei-security [`Action`]
+//!   ([`route_action`], the role × route table). A route template missing from the table is
+//!   refused (fail closed).
+//! * [`layer`] is the axum middleware applied to the whole router: it authenticates, authorises
+//!   (`Security::authorize` for tenant routes: refusals are audited, another tenant answers 404,
+//!   a missing permission 403), runs the handler, then writes the audit entry for routes that
+//!   touch patient data, calculate or make claims ([`audited`]). Handlers take [`TenantCtx`]
+//!   (or [`OperatorCtx`]), which re-checks the principal, so a route wired without the layer
+//!   fails closed (401) rather than open.
 
 use crate::error::ApiError;
-use crate::storage::{hex, DynStorage, StoreError, TokenRow};
+use crate::security::{audit, SERVICE_TENANT};
 use crate::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::{header, request::Parts, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use santei_security::audit::actions;
+use santei_security::{Action, AuditEvent, Outcome};
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 
-/// A role. *Issue 7* adds clinical/clerical roles.
+/// A role: the service operator, or a santei-security role within one tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Hosts the service: creates tenants, reloads the master, reads metrics. Sees no patient data.
     Operator,
-    /// A tenant's API client: full access to that tenant's data, nothing else.
-    TenantClient,
+    /// A role of a tenant's user or API client (administrator, clerk, physician, auditor, api-client).
+    Tenant(santei_security::Role),
 }
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The tenant whose data this principal may touch (None for the operator).
+    /// The tenant (internal id) whose data this principal may touch (None for the operator).
     pub tenant_id: Option<String>,
-    /// Stable id of the credential or user (token id today), for logs and audit.
+    /// Stable id of the credential or user (`user:12`, `api:3`, `operator`), for logs and audit.
     pub subject: String,
     pub roles: Vec<Role>,
+    /// The santei-security principal (tenant code, subject, roles, token scopes); None for the operator.
+    pub security: Option<santei_security::Principal>,
 }
 
 impl Principal {
     pub fn has(&self, r: Role) -> bool {
         self.roles.contains(&r)
+    }
+    pub fn operator() -> Self {
+        Principal { tenant_id: None, subject: "operator".into(), roles: vec![Role::Operator], security: None }
     }
 }
 
@@ -63,64 +71,97 @@ pub trait Authenticator: Send + Sync + 'static {
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `/healthz`, `/readyz`, `/openapi.json`, `/docs`.
+    /// `/healthz`, `/readyz`, `/openapi.json`, `/docs`, and the login steps (which carry their
+    /// own credentials: password or login ticket in the body).
     Public,
     /// `/metrics`: loopback peers, or the operator token.
     Metrics,
-    /// Everything under `/v1/` (except admin) and `/api01rv2/`; also unknown routes.
-    Tenant,
-    /// `/v1/admin/…`.
+    /// `/v1/admin/…`: the operator token.
     Operator,
+    /// Any authenticated principal: logout, and unknown routes (401 before 404).
+    Session,
+    /// A tenant route: the principal's tenant, checked against this action.
+    Tenant(Action),
+    /// A registered route missing from the table: refused for everyone.
+    Unmapped,
 }
 
-pub fn access_for(route: &str) -> Access {
+/// The role × route table: the one santei-security action of each tenant route.
+pub fn route_action(method: &str, route: &str) -> Option<Action> {
+    use Action::*;
+    Some(match (method, route) {
+        ("GET", "/v1/master/search" | "/v1/master/{code}" | "/v1/master/{code}/history") => ReadMaster,
+        // Institution settings: read by every clinical role, changed by the administrator.
+        ("GET", "/v1/tenant") => ReadMaster,
+        ("PUT", "/v1/tenant") => ManageUsers,
+        (
+            "GET",
+            "/v1/patients"
+            | "/v1/patients/{patient_id}"
+            | "/v1/patients/{patient_id}/insurances"
+            | "/v1/patients/{patient_id}/insurances/{id}"
+            | "/v1/patients/{patient_id}/visits"
+            | "/v1/patients/{patient_id}/visits/{id}"
+            | "/v1/visits",
+        ) => ReadPatient,
+        (
+            "POST" | "PUT" | "DELETE",
+            "/v1/patients"
+            | "/v1/patients/{patient_id}"
+            | "/v1/patients/{patient_id}/insurances"
+            | "/v1/patients/{patient_id}/insurances/{id}"
+            | "/v1/patients/{patient_id}/visits"
+            | "/v1/patients/{patient_id}/visits/{id}",
+        ) => WritePatient,
+        ("POST", "/v1/calculate" | "/api01rv2/acsimulatev2") => Calculate,
+        ("POST", "/v1/uke/check" | "/v1/claims/{month}/uke") => GenerateClaims,
+        ("POST", "/v1/users" | "/v1/users/{name}/unlock" | "/v1/users/{name}/disable" | "/v1/api-tokens") => ManageUsers,
+        ("DELETE", "/v1/api-tokens/{id}") => ManageUsers,
+        ("GET", "/v1/audit") => ReadAudit,
+        _ => return None,
+    })
+}
+
+pub fn access_for(method: &str, route: &str) -> Access {
     match route {
         "/healthz" | "/readyz" | "/openapi.json" | "/docs" => Access::Public,
+        "/v1/auth/login" | "/v1/auth/second-factor" | "/v1/auth/password" | "/v1/auth/totp/enroll" | "/v1/auth/totp/confirm" => {
+            Access::Public
+        }
+        "/v1/auth/logout" => Access::Session,
         "/metrics" => Access::Metrics,
         r if r.starts_with("/v1/admin/") => Access::Operator,
-        _ => Access::Tenant,
+        r => match route_action(method, r) {
+            Some(a) => Access::Tenant(a),
+            // Registered but missing from the table: refuse. Otherwise the method is not served on
+            // this route: authenticate, then the router answers 405.
+            None if registered(method, r) => Access::Unmapped,
+            None => Access::Session,
+        },
     }
 }
 
-/// May `p` use a route needing `a`?
+fn registered(method: &str, route: &str) -> bool {
+    static LIST: std::sync::OnceLock<Vec<(&'static str, &'static str)>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| crate::api::routes().list).iter().any(|(m, r)| *m == method && *r == route)
+}
+
+/// The non-RBAC part of the decision: may `p` use a route needing `a`? (Tenant routes are
+/// further checked against the role × action matrix by `Security::authorize` in [`layer`].)
 pub fn authorize(p: &Principal, a: Access) -> Result<(), ApiError> {
     let ok = match a {
-        Access::Public => true,
+        Access::Public | Access::Session => true,
         Access::Metrics | Access::Operator => p.has(Role::Operator),
-        Access::Tenant => p.has(Role::TenantClient) && p.tenant_id.is_some(),
+        Access::Tenant(action) => {
+            p.tenant_id.is_some() && p.security.as_ref().is_some_and(|s| s.can(&s.tenant, action))
+        }
+        Access::Unmapped => false,
     };
     if ok {
         Ok(())
     } else {
         Err(ApiError::forbidden())
     }
-}
-
-const TOKEN_PREFIX: &str = "santei_";
-
-/// A freshly issued tenant token: the full token (shown once) and the row to store.
-pub struct IssuedToken {
-    pub token: String,
-    pub row: TokenRow,
-}
-
-/// New token for `tenant_id`: 16 random bytes of id, 32 random bytes of secret.
-pub fn issue_token(tenant_id: &str, label: &str) -> Result<IssuedToken, StoreError> {
-    let mut id = [0u8; 16];
-    let mut secret = [0u8; 32];
-    getrandom::getrandom(&mut id).map_err(|e| StoreError::Internal(format!("random: {e}")))?;
-    getrandom::getrandom(&mut secret).map_err(|e| StoreError::Internal(format!("random: {e}")))?;
-    let (id, secret) = (hex(&id), hex(&secret));
-    let token = format!("{TOKEN_PREFIX}{id}_{secret}");
-    let row = TokenRow {
-        id,
-        tenant_id: tenant_id.to_string(),
-        secret_sha256: hex(&Sha256::digest(secret.as_bytes())),
-        label: label.to_string(),
-        created_at: crate::storage::now(),
-        revoked_at: None,
-    };
-    Ok(IssuedToken { token, row })
 }
 
 /// Constant-time equality of two byte strings of equal length (lengths are not secret here:
@@ -136,18 +177,11 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(d) == 0
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The bearer token of a request, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, tok) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| tok.trim()).filter(|t| !t.is_empty())
-}
-
-/// `santei_<32 hex>_<64 hex>` → (id, secret).
-fn split_token(t: &str) -> Option<(&str, &str)> {
-    let rest = t.strip_prefix(TOKEN_PREFIX)?;
-    let (id, secret) = rest.split_once('_')?;
-    let hexy = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
-    (hexy(id, 32) && hexy(secret, 64)).then_some((id, secret))
 }
 
 /// The operator credential: the SHA-256 of a token read from a file at start.
@@ -167,43 +201,59 @@ impl OperatorToken {
         let s = std::fs::read_to_string(p).map_err(|e| format!("cannot read operator token file {}: {e}", p.display()))?;
         Self::from_secret(&s)
     }
-    fn matches(&self, presented: &str) -> bool {
+    pub fn matches(&self, presented: &str) -> bool {
         let h: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         ct_eq(&h, &self.0)
     }
 }
 
-/// Today's authenticator: tenant API tokens from storage, plus the optional operator token.
-pub struct TokenAuthenticator {
-    pub storage: DynStorage,
-    pub operator: Option<OperatorToken>,
+/// The peer address as text (`ip:port`), for the audit log ("from where").
+pub fn peer_of(ext: &axum::http::Extensions) -> String {
+    ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.to_string()).unwrap_or_else(|| "unknown".into())
 }
 
-impl Authenticator for TokenAuthenticator {
-    fn authenticate<'a>(&'a self, headers: &'a HeaderMap) -> AuthFuture<'a> {
-        Box::pin(async move {
-            let tok = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-            if let Some((id, secret)) = split_token(tok) {
-                let row = self.storage.get_token(id.to_string()).await.map_err(|e| {
-                    tracing::error!(error = %e, "token lookup failed");
-                    ApiError::unavailable("storage_unavailable", "データベースに接続できません", "database unavailable")
-                })?;
-                let presented = hex(&Sha256::digest(secret.as_bytes()));
-                // Compare even when the id is unknown, so timing does not tell ids apart.
-                let stored = row.as_ref().map(|r| r.secret_sha256.as_str()).unwrap_or("0000000000000000000000000000000000000000000000000000000000000000");
-                let eq = ct_eq(presented.as_bytes(), stored.as_bytes());
-                return match row {
-                    Some(r) if eq && r.revoked_at.is_none() => {
-                        Ok(Principal { tenant_id: Some(r.tenant_id), subject: format!("token:{}", r.id), roles: vec![Role::TenantClient] })
-                    }
-                    _ => Err(ApiError::unauthorized()),
-                };
-            }
-            match &self.operator {
-                Some(op) if op.matches(tok) => Ok(Principal { tenant_id: None, subject: "operator".into(), roles: vec![Role::Operator] }),
-                _ => Err(ApiError::unauthorized()),
-            }
-        })
+/// Set by a create handler on its response: the id of the new resource, for the audit entry.
+#[derive(Debug, Clone)]
+pub struct CreatedId(pub String);
+
+/// The audit action of a route, if its requests are audited: patient data (read, write,
+/// delete), calculation, claims, master reload.
+pub fn audited(method: &str, route: &str) -> Option<&'static str> {
+    match route_action(method, route) {
+        Some(Action::ReadPatient) => Some(actions::PATIENT_READ),
+        Some(Action::WritePatient) if method == "DELETE" => Some(actions::PATIENT_DELETE),
+        Some(Action::WritePatient) => Some(actions::PATIENT_WRITE),
+        Some(Action::Calculate) => Some(actions::CALCULATE),
+        Some(Action::GenerateClaims) if route == "/v1/uke/check" => Some("claims.check"),
+        Some(Action::GenerateClaims) => Some(actions::CLAIMS_GENERATE),
+        _ if route == "/v1/admin/master/reload" => Some(actions::MASTER_IMPORT),
+        _ => None,
+    }
+}
+
+/// (resource type, resource id, detail) of an audited request, from the route's path parameters
+/// (internal ids only: never names or insurer numbers).
+fn resource_of(route: &str, params: &[(String, String)], created: Option<&str>) -> (String, String, String) {
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let child = if route.contains("/insurances") {
+        Some("insurance")
+    } else if route.contains("/visits") && route.starts_with("/v1/patients/") {
+        Some("visit")
+    } else {
+        None
+    };
+    match (get("patient_id"), child) {
+        (Some(pid), Some(kind)) => {
+            let id = get("id").or(created).unwrap_or("*");
+            (kind.to_string(), id.to_string(), format!("patient={pid}"))
+        }
+        (Some(pid), None) => ("patient".into(), pid.to_string(), String::new()),
+        (None, _) if route == "/v1/patients" => ("patient".into(), created.unwrap_or("*").to_string(), String::new()),
+        (None, _) if route == "/v1/visits" => ("visit".into(), "*".into(), String::new()),
+        (None, _) => match get("month") {
+            Some(m) => ("claims".into(), m.to_string(), String::new()),
+            None => (String::new(), String::new(), String::new()),
+        },
     }
 }
 
@@ -211,12 +261,14 @@ impl Authenticator for TokenAuthenticator {
 #[derive(Debug, Clone)]
 pub struct LoggedTenant(pub String);
 
-/// The middleware: authenticate, authorise by route, attach the principal.
+/// The middleware: authenticate, authorise by (method, route), attach the principal, run the
+/// handler, audit.
 pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let method = req.method().clone();
     let access = match &route {
-        Some(r) => access_for(r),
-        None => Access::Tenant,
+        Some(r) => access_for(method.as_str(), r),
+        None => Access::Session,
     };
     if access == Access::Public {
         return next.run(req).await;
@@ -231,12 +283,57 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    let source = peer_of(req.extensions());
     if let Err(e) = authorize(&p, access) {
+        // Tenant principals: let santei-security decide 403 vs 404 and audit the refusal.
+        if let (Access::Tenant(action), Some(sp)) = (access, p.security.clone()) {
+            let src = source.clone();
+            return match crate::security::blocking(&app.security, move |s| s.authorize(&sp, &sp.tenant, action, &src)).await {
+                Err(e) => e.into_response(),
+                // (Unreachable: `can` said no, but fail closed anyway.)
+                Ok(()) => ApiError::forbidden().into_response(),
+            };
+        }
+        if access == Access::Unmapped {
+            tracing::error!(route = route.as_deref().unwrap_or(""), method = %method, "route missing from the role × route table; refused");
+        }
         return e.into_response();
     }
+    let audit_action = route.as_deref().and_then(|r| audited(method.as_str(), r));
     let tenant = p.tenant_id.clone();
+    let audit_ctx = match audit_action {
+        Some(a) => {
+            let (mut parts, body) = req.into_parts();
+            let params: Vec<(String, String)> = match RawPathParams::from_request_parts(&mut parts, &()).await {
+                Ok(ps) => ps.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                Err(_) => Vec::new(),
+            };
+            req = Request::from_parts(parts, body);
+            Some((a, params, p.security.as_ref().map(|s| (s.tenant.clone(), s.actor()))))
+        }
+        None => None,
+    };
     req.extensions_mut().insert(p);
     let mut resp = next.run(req).await;
+    if let Some((action, params, who)) = audit_ctx {
+        let r = route.as_deref().unwrap_or("");
+        let created = resp.extensions().get::<CreatedId>().map(|c| c.0.clone());
+        let (rtype, rid, mut detail) = resource_of(r, &params, created.as_deref());
+        let status = resp.status().as_u16();
+        let outcome = if status < 400 { Outcome::Success } else { Outcome::Failure };
+        if !detail.is_empty() {
+            detail.push(' ');
+        }
+        detail.push_str(&format!("{method} {r} status={status}"));
+        let (atenant, actor) = who.unwrap_or_else(|| (SERVICE_TENANT.to_string(), "operator".to_string()));
+        let ev = AuditEvent::new(&atenant, &actor, action, outcome).source(&source).resource(&rtype, &rid).detail(&detail);
+        if let Err(e) = audit(&app.security, ev).await {
+            // Fail closed: patient data is not handed out (nor a change acknowledged) unaudited.
+            tracing::error!(code = e.code, "audit write failed; answering 503");
+            return ApiError::unavailable("audit_unavailable", "監査ログに記録できないため処理を完了できません", "cannot write the audit log")
+                .into_response();
+        }
+    }
     if let Some(t) = tenant {
         resp.extensions_mut().insert(LoggedTenant(t));
     }
@@ -249,11 +346,20 @@ pub struct TenantCtx {
     pub principal: Principal,
 }
 
+impl TenantCtx {
+    /// The santei-security principal (always present for a tenant principal).
+    pub fn security(&self) -> Result<&santei_security::Principal, ApiError> {
+        self.principal.security.as_ref().ok_or_else(ApiError::forbidden)
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for TenantCtx {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let p = parts.extensions.get::<Principal>().cloned().ok_or_else(ApiError::unauthorized)?;
-        authorize(&p, Access::Tenant)?;
+        if p.security.is_none() {
+            return Err(ApiError::forbidden());
+        }
         let tenant_id = p.tenant_id.clone().ok_or_else(ApiError::forbidden)?;
         Ok(TenantCtx { tenant_id, principal: p })
     }
@@ -271,20 +377,19 @@ impl<S: Send + Sync> FromRequestParts<S> for OperatorCtx {
     }
 }
 
+/// Handler extractor: the peer address (`ip:port`) for the audit log.
+pub struct Peer(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Peer(peer_of(&parts.extensions)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn token_shape() {
-        let t = issue_token("t1", "x").unwrap();
-        let (id, secret) = split_token(&t.token).unwrap();
-        assert_eq!(id, t.row.id);
-        assert_eq!(hex(&Sha256::digest(secret.as_bytes())), t.row.secret_sha256);
-        assert!(!t.row.secret_sha256.contains(secret));
-        assert!(split_token("santei_abc_def").is_none());
-        assert!(split_token(&t.token.replace("santei_", "other_")).is_none());
-    }
 
     #[test]
     fn operator_token_rules() {
@@ -295,15 +400,42 @@ mod tests {
     }
 
     #[test]
-    fn routes_classified() {
-        assert_eq!(access_for("/healthz"), Access::Public);
-        assert_eq!(access_for("/v1/admin/tenants"), Access::Operator);
-        assert_eq!(access_for("/v1/patients/{id}"), Access::Tenant);
-        assert_eq!(access_for("/metrics"), Access::Metrics);
-        let op = Principal { tenant_id: None, subject: "operator".into(), roles: vec![Role::Operator] };
-        assert!(authorize(&op, Access::Tenant).is_err());
-        let t = Principal { tenant_id: Some("a".into()), subject: "token:x".into(), roles: vec![Role::TenantClient] };
+    fn every_route_is_classified() {
+        for (m, r) in crate::api::routes().list {
+            let a = access_for(m, r);
+            assert_ne!(a, Access::Unmapped, "{m} {r} has no action in the role × route table");
+        }
+        assert_eq!(access_for("GET", "/healthz"), Access::Public);
+        assert_eq!(access_for("GET", "/v1/admin/tenants"), Access::Operator);
+        assert_eq!(access_for("GET", "/v1/patients/{patient_id}"), Access::Tenant(Action::ReadPatient));
+        assert_eq!(access_for("DELETE", "/v1/patients/{patient_id}"), Access::Tenant(Action::WritePatient));
+        assert_eq!(access_for("GET", "/metrics"), Access::Metrics);
+        assert_eq!(access_for("PATCH", "/v1/patients"), Access::Session);
+    }
+
+    #[test]
+    fn operator_and_tenants_are_separate() {
+        let op = Principal::operator();
+        assert!(authorize(&op, Access::Tenant(Action::ReadMaster)).is_err());
+        let sp = santei_security::Principal {
+            tenant: "1312345678".into(),
+            subject: santei_security::Subject::User { id: 1, name: "u".into() },
+            roles: vec![santei_security::Role::Clerk],
+            scopes: None,
+        };
+        let t = Principal { tenant_id: Some("a".into()), subject: sp.actor(), roles: vec![Role::Tenant(santei_security::Role::Clerk)], security: Some(sp) };
         assert!(authorize(&t, Access::Operator).is_err());
-        assert!(authorize(&t, Access::Tenant).is_ok());
+        assert!(authorize(&t, Access::Tenant(Action::ReadPatient)).is_ok());
+        assert!(authorize(&t, Access::Tenant(Action::ManageUsers)).is_err());
+        assert!(authorize(&t, Access::Unmapped).is_err());
+    }
+
+    #[test]
+    fn audit_resources() {
+        let ps = vec![("patient_id".to_string(), "p1".to_string()), ("id".to_string(), "v9".to_string())];
+        assert_eq!(resource_of("/v1/patients/{patient_id}/visits/{id}", &ps, None), ("visit".into(), "v9".into(), "patient=p1".into()));
+        assert_eq!(resource_of("/v1/patients", &[], Some("new1")), ("patient".into(), "new1".into(), String::new()));
+        assert_eq!(audited("GET", "/v1/master/{code}"), None);
+        assert_eq!(audited("DELETE", "/v1/patients/{patient_id}"), Some(actions::PATIENT_DELETE));
     }
 }

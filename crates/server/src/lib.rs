@@ -17,9 +17,13 @@ pub mod error;
 pub mod extract;
 pub mod http_client;
 pub mod metrics;
+pub mod security;
 pub mod storage;
+pub mod tls;
 
-use crate::auth::{Authenticator, OperatorToken, TokenAuthenticator};
+use crate::auth::{Authenticator, OperatorToken};
+use crate::security::SecurityAuthenticator;
+use santei_security::Security;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::storage::DynStorage;
@@ -127,14 +131,33 @@ pub struct AppState {
     pub auth: Arc<dyn Authenticator>,
     pub engines: Arc<Engines>,
     pub metrics: Arc<Metrics>,
+    /// santei-security: logins, sessions, API tokens, roles, audit log.
+    pub security: Arc<Security>,
 }
 
 impl AppState {
-    /// The standard state: token authentication over `storage`.
-    pub fn new(storage: DynStorage, operator: Option<OperatorToken>, engines: Engines) -> Self {
-        let auth = Arc::new(TokenAuthenticator { storage: storage.clone(), operator });
-        AppState { storage, auth, engines: Arc::new(engines), metrics: Arc::new(Metrics::default()) }
+    /// The standard state: santei-security authentication (sessions, API tokens) and the
+    /// optional operator token.
+    pub fn new(storage: DynStorage, operator: Option<OperatorToken>, engines: Engines, security: Arc<Security>) -> Self {
+        let auth = Arc::new(SecurityAuthenticator::new(security.clone(), storage.clone(), operator));
+        AppState { storage, auth, engines: Arc::new(engines), metrics: Arc::new(Metrics::default()), security }
     }
+}
+
+/// Open the security store of a data directory (SQLite `security_*` tables in `santei.db`,
+/// also in PostgreSQL mode — see the README) with the audit anchor beside it.
+pub fn open_security(data_dir: &std::path::Path) -> Result<Arc<Security>, String> {
+    let store = santei_security::SqliteStore::open_data_dir(data_dir).map_err(|e| e.to_string())?;
+    let cfg = santei_security::Config {
+        anchor_file: Some(data_dir.join(santei_security::audit::ANCHOR_FILE)),
+        ..santei_security::Config::default()
+    };
+    Ok(Arc::new(Security::new(Arc::new(store), Arc::new(santei_security::SystemClock), cfg)))
+}
+
+/// Start-up refusal: any account with a known weak or default password stops the service.
+pub fn refuse_weak_accounts(sec: &Security) -> Result<(), String> {
+    santei_security::weak::refuse_weak_accounts(sec.store().as_ref()).map_err(|e| e.to_string())
 }
 
 /// The full application: routes, fallbacks and the middleware stack.
@@ -170,6 +193,10 @@ pub struct Config {
     pub operator_token_file: Option<PathBuf>,
     /// Use the bundled sample master when the data directory has none.
     pub sample_master: bool,
+    /// PEM certificate chain and private key: serve HTTPS (rustls).
+    pub tls: Option<tls::TlsFiles>,
+    /// Allow plain HTTP on a non-loopback address (development only).
+    pub insecure_dev: bool,
 }
 
 /// Log to stderr in `key=value` form; `RUST_LOG` / `SANTEI_LOG` filter (default `info`).
@@ -189,6 +216,21 @@ pub fn run(cfg: Config) -> Result<(), String> {
 }
 
 async fn run_async(cfg: Config) -> Result<(), String> {
+    tls::check_listen_policy(cfg.listen, cfg.tls.is_some(), cfg.insecure_dev)?;
+    let tls_acceptor = match &cfg.tls {
+        Some(f) => Some(f.acceptor()?),
+        None => None,
+    };
+    let security = {
+        let dir = cfg.data_dir.clone();
+        tokio::task::spawn_blocking(move || -> Result<Arc<Security>, String> {
+            let sec = open_security(&dir)?;
+            refuse_weak_accounts(&sec)?;
+            Ok(sec)
+        })
+        .await
+        .map_err(|e| e.to_string())??
+    };
     let operator = match &cfg.operator_token_file {
         Some(p) => Some(OperatorToken::from_file(p)?),
         None => None,
@@ -215,7 +257,7 @@ async fn run_async(cfg: Config) -> Result<(), String> {
     };
     // A later import into the data directory can be picked up by a reload even if none was there.
     let engines = Engines::new(master, source.or(Some(MasterSource::Dir(cfg.data_dir.clone()))));
-    let state = AppState::new(storage.clone(), operator.clone(), engines);
+    let state = AppState::new(storage.clone(), operator.clone(), engines, security);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     #[cfg(unix)]
@@ -238,12 +280,15 @@ async fn run_async(cfg: Config) -> Result<(), String> {
             }
         });
     }
-    tracing::info!(%addr, storage = storage.backend(), operator_routes = operator.is_some(), "santei serve started");
+    tracing::info!(%addr, storage = storage.backend(), operator_routes = operator.is_some(), tls = tls_acceptor.is_some(), "santei serve started");
     println!("listening on {addr}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    serve_on(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    match tls_acceptor {
+        Some(acc) => tls::serve_tls(listener, acc, state, shutdown_signal()).await.map_err(|e| e.to_string())?,
+        None => serve_on(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?,
+    }
     tracing::info!("santei serve stopped");
     Ok(())
 }
@@ -283,7 +328,8 @@ pub mod admin {
     pub fn create_tenant(database_url: Option<&str>, data_dir: &std::path::Path, t: NewTenant) -> Result<TenantCreated, String> {
         rt()?.block_on(async {
             let st = storage::open(database_url, data_dir).await.map_err(|e| e.to_string())?;
-            new_tenant(&st, t).await.map_err(|e| format!("{} — {}", e.message_ja, e.message_en))
+            let sec = open_security(data_dir)?;
+            new_tenant(&st, &sec, t).await.map_err(|e| format!("{} — {}", e.message_ja, e.message_en))
         })
     }
 
@@ -291,7 +337,8 @@ pub mod admin {
     pub fn issue_token(database_url: Option<&str>, data_dir: &std::path::Path, tenant_id: &str, label: &str) -> Result<String, String> {
         rt()?.block_on(async {
             let st = storage::open(database_url, data_dir).await.map_err(|e| e.to_string())?;
-            crate::api::tenants::new_token(&st, tenant_id, label).await.map(|(tok, _)| tok).map_err(|e| format!("{} — {}", e.message_ja, e.message_en))
+            let sec = open_security(data_dir)?;
+            crate::api::tenants::new_token(&st, &sec, tenant_id, label).await.map(|(tok, _)| tok).map_err(|e| format!("{} — {}", e.message_ja, e.message_en))
         })
     }
 

@@ -1,6 +1,7 @@
 //! Routes. Every route is registered through [`Routes::add`], which also records it in a list:
 //! the test `openapi_lists_every_route` checks that list against `openapi.json`.
 
+pub mod access;
 pub mod engines;
 pub mod master;
 pub mod ops;
@@ -82,6 +83,19 @@ pub fn routes() -> Routes {
         .add("GET", "/v1/admin/tenants/{tenant_id}", tenants::admin_get)
         .add("POST", "/v1/admin/tenants/{tenant_id}/tokens", tenants::admin_new_token)
         .add("POST", "/v1/admin/master/reload", ops::admin_reload)
+        // Login flow and tenant administration (santei-security).
+        .add("POST", "/v1/auth/login", access::login)
+        .add("POST", "/v1/auth/second-factor", access::second_factor)
+        .add("POST", "/v1/auth/password", access::change_password)
+        .add("POST", "/v1/auth/totp/enroll", access::totp_enroll)
+        .add("POST", "/v1/auth/totp/confirm", access::totp_confirm)
+        .add("POST", "/v1/auth/logout", access::logout)
+        .add("POST", "/v1/users", access::create_user)
+        .add("POST", "/v1/users/{name}/unlock", access::unlock_user)
+        .add("POST", "/v1/users/{name}/disable", access::disable_user)
+        .add("POST", "/v1/api-tokens", access::create_token)
+        .add("DELETE", "/v1/api-tokens/{id}", access::revoke_token)
+        .add("GET", "/v1/audit", access::read_audit)
 }
 
 /// Parse `limit` (default 100, 1..=1000).

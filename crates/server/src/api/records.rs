@@ -152,7 +152,7 @@ pub async fn create_patient(State(app): State<AppState>, t: TenantCtx, ApiJson(p
     let ts = now();
     let d = p.doc(new_id().map_err(store_err)?, ts.clone(), ts)?;
     app.storage.insert(t.tenant_id, Collection::Patients, d.clone()).await.map_err(patient_conflict)?;
-    Ok((StatusCode::CREATED, Json(render(Collection::Patients, &d))).into_response())
+    Ok((StatusCode::CREATED, axum::Extension(crate::auth::CreatedId(d.id.clone())), Json(render(Collection::Patients, &d))).into_response())
 }
 
 pub async fn list_patients(State(app): State<AppState>, t: TenantCtx, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<Value>, ApiError> {
@@ -311,7 +311,7 @@ pub async fn create_insurance(
     let ts = now();
     let d = i.doc(new_id().map_err(store_err)?, &pid, ts.clone(), ts)?;
     app.storage.insert(t.tenant_id, Collection::Insurances, d.clone()).await.map_err(store_err)?;
-    Ok((StatusCode::CREATED, Json(render(Collection::Insurances, &d))).into_response())
+    Ok((StatusCode::CREATED, axum::Extension(crate::auth::CreatedId(d.id.clone())), Json(render(Collection::Insurances, &d))).into_response())
 }
 
 pub async fn list_insurances(
@@ -415,7 +415,7 @@ pub async fn create_visit(
     let ts = now();
     let d = v.doc(new_id().map_err(store_err)?, &pid, ts.clone(), ts)?;
     app.storage.insert(t.tenant_id, Collection::Visits, d.clone()).await.map_err(store_err)?;
-    Ok((StatusCode::CREATED, Json(render(Collection::Visits, &d))).into_response())
+    Ok((StatusCode::CREATED, axum::Extension(crate::auth::CreatedId(d.id.clone())), Json(render(Collection::Visits, &d))).into_response())
 }
 
 pub async fn list_patient_visits(

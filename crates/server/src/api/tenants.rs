@@ -4,11 +4,13 @@
 
 use super::page_limit;
 use super::records::store_err;
-use crate::auth::{issue_token, OperatorCtx, TenantCtx};
+use crate::auth::{OperatorCtx, TenantCtx};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::storage::{new_id, now, DynStorage, StoreError, TenantRow};
 use crate::AppState;
+use santei_security::Security;
+use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -106,7 +108,7 @@ fn obj_text(m: &Option<Map<String, Value>>) -> String {
 }
 
 /// Validate and create a tenant with its first token (used by the admin route and the CLI).
-pub async fn new_tenant(st: &DynStorage, t: NewTenant) -> Result<TenantCreated, ApiError> {
+pub async fn new_tenant(st: &DynStorage, sec: &Arc<Security>, t: NewTenant) -> Result<TenantCreated, ApiError> {
     let code = t.institution_code.trim();
     if code.len() != 10 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid("institution_code", "医療機関コードは10桁の数字です", "institution_code: 10 digits"));
@@ -141,23 +143,39 @@ pub async fn new_tenant(st: &DynStorage, t: NewTenant) -> Result<TenantCreated, 
         StoreError::Conflict(_) => ApiError::conflict("この医療機関コードのテナントは既にあります", "a tenant with this institution_code already exists"),
         e => store_err(e),
     })?;
-    let (token, _) = new_token(st, &row.id, "initial").await?;
+    let (token, _) = new_token(st, sec, &row.id, "initial").await?;
     Ok(TenantCreated { tenant: tenant_json(&row), token })
 }
 
-/// Issue a token for an existing tenant: (token, token id).
-pub async fn new_token(st: &DynStorage, tenant_id: &str, label: &str) -> Result<(String, String), ApiError> {
-    if st.get_tenant(tenant_id.to_string()).await.map_err(store_err)?.is_none() {
+/// Scopes of the tokens the operator issues with a tenant: the whole api-client row of the
+/// matrix (a tenant administrator can issue narrower ones with `POST /v1/api-tokens`).
+pub const OPERATOR_TOKEN_SCOPES: [santei_security::Action; 5] = [
+    santei_security::Action::ReadPatient,
+    santei_security::Action::WritePatient,
+    santei_security::Action::Calculate,
+    santei_security::Action::GenerateClaims,
+    santei_security::Action::ReadMaster,
+];
+
+/// Lifetime of operator-issued tokens: 90 days.
+pub const OPERATOR_TOKEN_TTL_SECS: i64 = 90 * 86400;
+
+/// Issue a santei-security API token (role api-client) for an existing tenant: (token, token id).
+pub async fn new_token(st: &DynStorage, sec: &Arc<Security>, tenant_id: &str, label: &str) -> Result<(String, i64), ApiError> {
+    let Some(t) = st.get_tenant(tenant_id.to_string()).await.map_err(store_err)? else {
         return Err(ApiError::not_found("テナント", "tenant"));
-    }
-    let issued = issue_token(tenant_id, label).map_err(store_err)?;
-    let id = issued.row.id.clone();
-    st.create_token(issued.row).await.map_err(store_err)?;
-    Ok((issued.token, id))
+    };
+    let name = if label.trim().is_empty() { "token".to_string() } else { label.trim().to_string() };
+    let code = t.institution_code;
+    let (id, tok) = crate::security::blocking(sec, move |s| {
+        s.create_api_token(None, &code, &name, &OPERATOR_TOKEN_SCOPES, OPERATOR_TOKEN_TTL_SECS, "operator")
+    })
+    .await?;
+    Ok((tok.expose().to_string(), id))
 }
 
 pub async fn admin_create(State(app): State<AppState>, _op: OperatorCtx, ApiJson(t): ApiJson<NewTenant>) -> Result<Response, ApiError> {
-    let created = new_tenant(&app.storage, t).await?;
+    let created = new_tenant(&app.storage, &app.security, t).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -196,10 +214,10 @@ pub async fn admin_new_token(
     ApiJson(r): ApiJson<TokenRequest>,
 ) -> Result<Response, ApiError> {
     let label = r.label.unwrap_or_default();
-    if label.chars().count() > 100 || label.chars().any(char::is_control) {
-        return Err(ApiError::invalid("label", "label は100文字以内です", "label: at most 100 characters"));
+    if label.chars().count() > 64 || label.chars().any(|c| c.is_control() || c == ',') {
+        return Err(ApiError::invalid("label", "label は64文字以内です(カンマ不可)", "label: at most 64 characters, no commas"));
     }
-    let (token, token_id) = new_token(&app.storage, &id, &label).await?;
+    let (token, token_id) = new_token(&app.storage, &app.security, &id, &label).await?;
     Ok((StatusCode::CREATED, Json(json!({ "token": token, "token_id": token_id, "tenant_id": id }))).into_response())
 }
 

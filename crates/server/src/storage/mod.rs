@@ -163,6 +163,8 @@ pub trait Storage: Send + Sync + 'static {
 
     fn create_tenant(&self, t: TenantRow) -> BoxFut<'_, ()>;
     fn get_tenant(&self, id: String) -> BoxFut<'_, Option<TenantRow>>;
+    /// The tenant with this 医療機関コード (the tenant name santei-security uses).
+    fn get_tenant_by_code(&self, code: String) -> BoxFut<'_, Option<TenantRow>>;
     fn list_tenants(&self, after: Option<String>, limit: u32) -> BoxFut<'_, Vec<TenantRow>>;
     /// Replace name, prefecture, kind, posted_hours, settings, updated_at. False if absent.
     fn update_tenant(&self, t: TenantRow) -> BoxFut<'_, bool>;
@@ -265,6 +267,9 @@ pub mod sql {
     }
     pub fn get_tenant() -> String {
         format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1")
+    }
+    pub fn get_tenant_by_code() -> String {
+        format!("SELECT {TENANT_COLS} FROM tenants WHERE institution_code = $1")
     }
     pub fn list_tenants() -> String {
         format!("SELECT {TENANT_COLS} FROM tenants WHERE id > $1 ORDER BY id LIMIT $2")

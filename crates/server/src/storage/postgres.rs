@@ -194,6 +194,13 @@ impl Storage for PgStorage {
         })
     }
 
+    fn get_tenant_by_code(&self, code: String) -> BoxFut<'_, Option<TenantRow>> {
+        Box::pin(async move {
+            let rows = self.query(&sql::get_tenant_by_code(), &[&code]).await?;
+            rows.first().map(tenant_row).transpose().map_err(map_err)
+        })
+    }
+
     fn list_tenants(&self, after: Option<String>, limit: u32) -> BoxFut<'_, Vec<TenantRow>> {
         Box::pin(async move {
             let rows = self.query(&sql::list_tenants(), &[&after.unwrap_or_default(), &i64::from(limit)]).await?;

@@ -188,6 +188,12 @@ impl Storage for SqliteStorage {
         }))
     }
 
+    fn get_tenant_by_code(&self, code: String) -> BoxFut<'_, Option<TenantRow>> {
+        Box::pin(self.read(move |c| {
+            c.prepare_cached(&sql::get_tenant_by_code()).and_then(|mut st| st.query_row([code], tenant_row).optional()).map_err(map_err)
+        }))
+    }
+
     fn list_tenants(&self, after: Option<String>, limit: u32) -> BoxFut<'_, Vec<TenantRow>> {
         Box::pin(self.read(move |c| {
             let mut st = c.prepare_cached(&sql::list_tenants()).map_err(map_err)?;

@@ -6,6 +6,7 @@ use santei_server::auth::OperatorToken;
 use santei_server::http_client::{request, HttpResponse};
 use santei_server::storage::{self, DynStorage};
 use santei_server::{AppState, Engines, MasterSource};
+use santei_security::{Role, Security, TestClock};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,7 +40,21 @@ pub struct TestServer {
     pub state: AppState,
     pub rt: tokio::runtime::Runtime,
     pub backend: Backend,
-    _dir: tempfile::TempDir,
+    /// The security layer's clock (TOTP steps, lockout, token expiry are driven by it).
+    pub clock: Arc<TestClock>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Security over the SQLite store of `dir` (as `santei serve` does), cheap Argon2 for tests, a
+/// test clock.
+pub fn test_security(dir: &std::path::Path, clock: Arc<TestClock>) -> Arc<Security> {
+    let store = santei_security::SqliteStore::open_data_dir(dir).expect("security store");
+    let cfg = santei_security::Config {
+        anchor_file: Some(dir.join(santei_security::audit::ANCHOR_FILE)),
+        hash: santei_security::password::HashParams::insecure_for_tests(),
+        ..santei_security::Config::default()
+    };
+    Arc::new(Security::new(Arc::new(store), clock, cfg))
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -60,11 +75,13 @@ pub fn start(b: &Backend) -> TestServer {
     let st = open_storage(&rt, b, dir.path());
     let master = santei_master::sample::store().expect("sample master");
     let engines = Engines::new(Some(Arc::new(master)), Some(MasterSource::Sample));
-    let state = AppState::new(st, Some(OperatorToken::from_secret(OPERATOR).expect("op")), engines);
+    let clock = Arc::new(TestClock::new(1_780_000_000));
+    let sec = test_security(dir.path(), clock.clone());
+    let state = AppState::new(st, Some(OperatorToken::from_secret(OPERATOR).expect("op")), engines, sec);
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr");
     rt.spawn(santei_server::serve_on(listener, state.clone(), std::future::pending()));
-    TestServer { addr, state, rt, backend: b.clone(), _dir: dir }
+    TestServer { addr, state, rt, backend: b.clone(), clock, dir }
 }
 
 impl TestServer {
@@ -85,6 +102,11 @@ impl TestServer {
     }
     /// Create a tenant through the admin route; returns (tenant id, token).
     pub fn tenant(&self, name: &str) -> (String, String) {
+        let (id, tok, _) = self.tenant_with_code(name);
+        (id, tok)
+    }
+    /// As `tenant`, also returning the 医療機関コード (the tenant name of santei-security).
+    pub fn tenant_with_code(&self, name: &str) -> (String, String, String) {
         let code = random_code();
         let r = self.call(
             "POST",
@@ -95,8 +117,60 @@ impl TestServer {
         );
         assert_eq!(r.status, 201, "{}", r.text());
         let v = r.json();
-        (v["tenant"]["id"].as_str().expect("id").to_string(), v["token"].as_str().expect("token").to_string())
+        (v["tenant"]["id"].as_str().expect("id").to_string(), v["token"].as_str().expect("token").to_string(), code)
     }
+
+    /// The TOTP code of `key` at the test clock's current time.
+    pub fn totp(&self, key: &[u8]) -> String {
+        santei_security::totp::code_at(key, santei_security::Clock::now(self.clock.as_ref()))
+    }
+
+    /// Create a user with `roles` (as the local operator would) and take it through the whole
+    /// first login over HTTP: one-time password → new password → TOTP enrolment → session.
+    /// Returns the session token, the password and the TOTP key.
+    pub fn user_session(&self, code: &str, name: &str, roles: &[Role]) -> UserLogin {
+        let (_, otp) = self.state.security.create_user(None, code, name, roles, "test").expect("create user");
+        let r = self.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": name, "password": otp.expose()})));
+        assert_eq!((r.status, r.json()["stage"].clone()), (200, json!("need_password_change")), "{}", r.text());
+        let password = format!("Kx9-horse-{}-battery", &santei_server::storage::new_id().expect("id")[..12]);
+        let r = self.call("POST", "/v1/auth/password", None, Some(&json!({"ticket": r.json()["ticket"], "new_password": password})));
+        assert_eq!((r.status, r.json()["stage"].clone()), (200, json!("need_totp_enrolment")), "{}", r.text());
+        let ticket = r.json()["ticket"].clone();
+        let r = self.call("POST", "/v1/auth/totp/enroll", None, Some(&json!({"ticket": ticket})));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let secret = r.json()["secret"].as_str().expect("secret").to_string();
+        assert!(r.json()["otpauth_uri"].as_str().is_some_and(|u| u.starts_with("otpauth://totp/")));
+        let key = santei_security::util::unbase32(&secret).expect("base32");
+        let r = self.call("POST", "/v1/auth/totp/confirm", None, Some(&json!({"ticket": ticket, "code": self.totp(&key)})));
+        assert_eq!((r.status, r.json()["stage"].clone()), (200, json!("complete")), "{}", r.text());
+        let v = r.json();
+        // Next TOTP use must be a later step.
+        self.clock.advance(30);
+        UserLogin {
+            session: v["session"].as_str().expect("session").to_string(),
+            password,
+            totp_key: key,
+            recovery_codes: v["recovery_codes"].as_array().expect("codes").iter().map(|c| c.as_str().unwrap_or("").to_string()).collect(),
+        }
+    }
+
+    /// Log in an enrolled user over HTTP (password, then TOTP); the session token.
+    pub fn login(&self, code: &str, name: &str, u: &UserLogin) -> HttpResponse {
+        let r = self.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": name, "password": u.password})));
+        if r.status != 200 {
+            return r;
+        }
+        let out = self.call("POST", "/v1/auth/second-factor", None, Some(&json!({"ticket": r.json()["ticket"], "totp": self.totp(&u.totp_key)})));
+        self.clock.advance(30);
+        out
+    }
+}
+
+pub struct UserLogin {
+    pub session: String,
+    pub password: String,
+    pub totp_key: Vec<u8>,
+    pub recovery_codes: Vec<String>,
 }
 
 /// A random 医療機関コード in Tokyo (13), so PostgreSQL runs never collide.

@@ -1,0 +1,326 @@
+//! The service with santei-security: login flow, lockout, TOTP replay, token expiry, the role ×
+//! route matrix over every route, cross-tenant refusal on every route, audit chain, HTTPS.
+
+mod common;
+use common::*;
+use santei_security::rbac::ROLES;
+use santei_security::{allowed, Role};
+use santei_server::auth::{access_for, Access};
+use serde_json::{json, Value};
+
+fn patient(number: &str, name: &str) -> Value {
+    json!({"number": number, "name": name, "kana": "テスト", "birth_date": "1980-05-01", "sex": 1})
+}
+
+#[test]
+fn login_requires_second_factor_and_refuses_replay() {
+    let s = start(&Backend::Sqlite);
+    let (_, _, code) = s.tenant_with_code("認証診療所");
+    let u = s.user_session(&code, "clerk1", &[Role::Clerk]);
+    assert_eq!(s.call("GET", "/v1/patients", Some(&u.session), None).status, 200);
+    // Password alone: a ticket that authenticates nothing.
+    let r = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "clerk1", "password": u.password})));
+    assert_eq!((r.status, r.json()["stage"].clone()), (200, json!("need_second_factor")), "{}", r.text());
+    let ticket = r.json()["ticket"].as_str().unwrap().to_string();
+    assert!(r.json().get("session").is_none_or(Value::is_null));
+    assert_error(&s.call("GET", "/v1/patients", Some(&ticket), None), 401, "unauthorized");
+    // A wrong code: the uniform failure.
+    let r = s.call("POST", "/v1/auth/second-factor", None, Some(&json!({"ticket": ticket, "totp": "000000"})));
+    assert_error(&r, 401, "authentication_failed");
+    // Correct code → session; the same code again (same 30-s step) is a replay → refused.
+    let r = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "clerk1", "password": u.password})));
+    let code_now = s.totp(&u.totp_key);
+    let r = s.call("POST", "/v1/auth/second-factor", None, Some(&json!({"ticket": r.json()["ticket"], "totp": code_now})));
+    assert_eq!((r.status, r.json()["stage"].clone()), (200, json!("complete")), "{}", r.text());
+    let session2 = r.json()["session"].as_str().unwrap().to_string();
+    let r = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "clerk1", "password": u.password})));
+    let r = s.call("POST", "/v1/auth/second-factor", None, Some(&json!({"ticket": r.json()["ticket"], "totp": code_now})));
+    assert_error(&r, 401, "authentication_failed");
+    // A recovery code works once.
+    s.clock.advance(30);
+    let rc = u.recovery_codes[0].clone();
+    let r = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "clerk1", "password": u.password})));
+    let r = s.call("POST", "/v1/auth/second-factor", None, Some(&json!({"ticket": r.json()["ticket"], "recovery_code": rc})));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "clerk1", "password": u.password})));
+    let r = s.call("POST", "/v1/auth/second-factor", None, Some(&json!({"ticket": r.json()["ticket"], "recovery_code": rc})));
+    assert_error(&r, 401, "authentication_failed");
+    // Unknown user and wrong password: the same answer.
+    let a = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "nobody", "password": u.password})));
+    let b = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "clerk1", "password": "wrong-password-123"})));
+    assert_error(&a, 401, "authentication_failed");
+    assert_eq!(a.text(), b.text());
+    // Logout ends the session.
+    assert_eq!(s.call("POST", "/v1/auth/logout", Some(&session2), None).status, 204);
+    assert_error(&s.call("GET", "/v1/patients", Some(&session2), None), 401, "unauthorized");
+    assert_eq!(s.call("GET", "/v1/patients", Some(&u.session), None).status, 200);
+}
+
+#[test]
+fn five_failures_lock_and_admin_unlocks() {
+    let s = start(&Backend::Sqlite);
+    let (_, _, code) = s.tenant_with_code("施錠診療所");
+    let admin = s.user_session(&code, "admin1", &[Role::Administrator]);
+    let u = s.user_session(&code, "doc1", &[Role::Physician]);
+    for _ in 0..5 {
+        let r = s.call("POST", "/v1/auth/login", None, Some(&json!({"tenant": code, "user": "doc1", "password": "not-the-password-1"})));
+        assert_error(&r, 401, "authentication_failed");
+    }
+    // 6th attempt with the right password and a right code: still refused, same body.
+    let r = s.login(&code, "doc1", &u);
+    assert_error(&r, 401, "authentication_failed");
+    // A clerk cannot unlock; the administrator can.
+    assert_error(&s.call("POST", "/v1/users/doc1/unlock", Some(&u.session), None), 401, "unauthorized");
+    assert_eq!(s.call("POST", "/v1/users/doc1/unlock", Some(&admin.session), None).status, 204);
+    let r = s.login(&code, "doc1", &u);
+    assert_eq!((r.status, r.json()["stage"].clone()), (200, json!("complete")), "{}", r.text());
+    // The lock and the unlock are in the audit log.
+    let auditor = s.user_session(&code, "aud1", &[Role::Auditor]);
+    let r = s.call("GET", "/v1/audit?limit=1000", Some(&auditor.session), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let acts: Vec<String> = r.json()["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    assert!(acts.iter().any(|a| a == "auth.lock") && acts.iter().any(|a| a == "auth.unlock"), "{acts:?}");
+}
+
+#[test]
+fn expired_tokens_and_sessions_are_refused() {
+    let s = start(&Backend::Sqlite);
+    let (_, _, code) = s.tenant_with_code("期限診療所");
+    let admin = s.user_session(&code, "admin1", &[Role::Administrator]);
+    let r = s.call("POST", "/v1/api-tokens", Some(&admin.session), Some(&json!({"name": "emr", "scopes": ["read-master"], "ttl_secs": 120})));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let tok = r.json()["token"].as_str().unwrap().to_string();
+    let id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(s.call("GET", "/v1/master/111000110?date=2024-06-01", Some(&tok), None).status, 200);
+    // Scoped: read-master only.
+    assert_error(&s.call("GET", "/v1/patients", Some(&tok), None), 403, "forbidden");
+    s.clock.advance(121);
+    assert_error(&s.call("GET", "/v1/master/111000110?date=2024-06-01", Some(&tok), None), 401, "unauthorized");
+    // Revocation.
+    let r = s.call("POST", "/v1/api-tokens", Some(&admin.session), Some(&json!({"name": "emr2", "scopes": ["read-master"], "ttl_secs": 3600})));
+    let tok2 = r.json()["token"].as_str().unwrap().to_string();
+    let id2 = r.json()["id"].as_i64().unwrap();
+    assert_ne!(id, id2);
+    assert_eq!(s.call("DELETE", &format!("/v1/api-tokens/{id2}"), Some(&admin.session), None).status, 204);
+    assert_error(&s.call("GET", "/v1/master/111000110", Some(&tok2), None), 401, "unauthorized");
+    // Session idle timeout (15 minutes).
+    let u = s.user_session(&code, "clerk1", &[Role::Clerk]);
+    assert_eq!(s.call("GET", "/v1/patients", Some(&u.session), None).status, 200);
+    s.clock.advance(16 * 60);
+    assert_error(&s.call("GET", "/v1/patients", Some(&u.session), None), 401, "unauthorized");
+}
+
+/// Principals of every role of one tenant: four users and a full-scope API token.
+struct Cast {
+    code: String,
+    tokens: Vec<(Role, String)>,
+}
+
+fn cast(s: &TestServer, name: &str) -> (String, Cast) {
+    let (tid, api, code) = s.tenant_with_code(name);
+    let mut tokens = vec![(Role::ApiClient, api)];
+    for r in ROLES.into_iter().filter(|r| r.is_human()) {
+        let u = s.user_session(&code, &format!("u-{}", r.as_str()), &[r]);
+        tokens.push((r, u.session));
+    }
+    (tid, Cast { code, tokens })
+}
+
+fn concrete(path: &str, ids: &[(&str, &str)]) -> String {
+    let mut p = path.to_string();
+    for (k, v) in ids {
+        p = p.replace(k, v);
+    }
+    p
+}
+
+#[test]
+fn role_by_route_matrix() {
+    for b in backends() {
+        let s = start(&b);
+        let (_, c) = cast(&s, "行列診療所");
+        let ids = [("{patient_id}", "p"), ("{id}", "999999"), ("{code}", "111000110"), ("{month}", "2024-06"), ("{tenant_id}", "t"), ("{name}", "nobody")];
+        let mut checked = 0;
+        for (method, path) in santei_server::api::routes().list {
+            let url = concrete(path, &ids);
+            let body = (method == "POST" || method == "PUT").then(|| json!({}));
+            match access_for(method, path) {
+                Access::Tenant(action) => {
+                    for (role, tok) in &c.tokens {
+                        let r = s.call(method, &url, Some(tok), body.as_ref());
+                        if allowed(*role, action) {
+                            assert!(r.status != 401 && r.status != 403, "{} {method} {path}: {} {}", role.as_str(), r.status, r.text());
+                        } else {
+                            assert_eq!(r.status, 403, "{} {method} {path}: {}", role.as_str(), r.text());
+                            assert_error(&r, 403, "forbidden");
+                        }
+                        checked += 1;
+                    }
+                    // The operator has no tenant rights.
+                    assert_error(&s.call(method, &url, Some(OPERATOR), body.as_ref()), 403, "forbidden");
+                }
+                Access::Operator => {
+                    for (_, tok) in &c.tokens {
+                        assert_error(&s.call(method, &url, Some(tok), body.as_ref()), 403, "forbidden");
+                    }
+                }
+                Access::Metrics => {
+                    // Loopback peers read metrics without credentials (documented); nothing to check per role.
+                }
+                Access::Public | Access::Session => {}
+                Access::Unmapped => panic!("{method} {path} unmapped"),
+            }
+        }
+        assert!(checked >= 5 * 30, "{checked}");
+    }
+}
+
+#[test]
+fn cross_tenant_on_every_route() {
+    for b in backends() {
+        let s = start(&b);
+        let (_, a) = cast(&s, "A診療所");
+        let (_, bc) = cast(&s, "B診療所");
+        let a_clerk = &a.tokens.iter().find(|(r, _)| *r == Role::Clerk).unwrap().1;
+        let a_admin = &a.tokens.iter().find(|(r, _)| *r == Role::Administrator).unwrap().1;
+        // A's data: a patient with an insurance and a visit, an API token, users.
+        let r = s.call("POST", "/v1/patients", Some(a_clerk), Some(&patient("A-1", "越境太郎")));
+        let pid = r.json()["id"].as_str().unwrap().to_string();
+        let r = s.call("POST", &format!("/v1/patients/{pid}/insurances"), Some(a_clerk), Some(&json!({"kind": "insurance", "insurer_number": "06139999", "valid_from": "2024-04-01"})));
+        assert_eq!(r.status, 201, "{}", r.text());
+        let iid = r.json()["id"].as_str().unwrap().to_string();
+        let r = s.call("POST", &format!("/v1/patients/{pid}/visits"), Some(a_clerk), Some(&json!({"month": "2024-06", "order": {"x": 1}})));
+        assert_eq!(r.status, 201, "{}", r.text());
+        let vid = r.json()["id"].as_str().unwrap().to_string();
+        let r = s.call("POST", "/v1/api-tokens", Some(a_admin), Some(&json!({"name": "a-emr", "scopes": ["read-master"], "ttl_secs": 3600})));
+        let atok_id = r.json()["id"].as_i64().unwrap().to_string();
+        let a_tok = r.json()["token"].as_str().unwrap().to_string();
+        s.state.security.create_user(None, &a.code, "a-only-user", &[Role::Clerk], "test").unwrap();
+        for (method, path) in santei_server::api::routes().list {
+            let Access::Tenant(_) = access_for(method, path) else { continue };
+            let id = if path.contains("insurances") { iid.as_str() } else if path.contains("api-tokens") { atok_id.as_str() } else { vid.as_str() };
+            let url = concrete(path, &[("{patient_id}", &pid), ("{id}", id), ("{code}", "111000110"), ("{month}", "2024-06"), ("{name}", "a-only-user")]);
+            let body = match (method, path) {
+                ("POST", "/v1/users/{name}/disable") => Some(json!({"disabled": true})),
+                ("POST", p) if p.ends_with("/insurances") => Some(json!({"kind": "insurance", "insurer_number": "06130000", "valid_from": "2024-04-01"})),
+                ("POST", p) if p.ends_with("/visits") => Some(json!({"month": "2024-07", "order": {"x": 1}})),
+                ("PUT", p) if p.contains("visits") => Some(json!({"month": "2024-07", "order": {"x": 1}})),
+                ("PUT", p) if p.contains("insurances") => Some(json!({"kind": "insurance", "insurer_number": "06130000", "valid_from": "2024-04-01"})),
+                ("PUT", "/v1/patients/{patient_id}") => Some(patient("B-1", "上書き")),
+                ("POST" | "PUT", _) => Some(json!({})),
+                _ => None,
+            };
+            let has_a_ids = path.contains('{') && !path.contains("{code}") && !path.contains("{month}");
+            for (role, tok) in &bc.tokens {
+                let r = s.call(method, &url, Some(tok), body.as_ref());
+                if has_a_ids {
+                    assert!(r.status == 403 || r.status == 404, "{} {method} {url}: {} {}", role.as_str(), r.status, r.text());
+                }
+                // Whatever the route, nothing of A comes back.
+                // (B's own audit log records B's attempts, which name the ids B itself sent.)
+                let ids_ok = path == "/v1/audit";
+                for leak in [pid.as_str(), "越境太郎", "06139999", a.code.as_str()].into_iter().filter(|l| !(ids_ok && *l == pid.as_str())) {
+                    assert!(!r.text().contains(leak), "{} {method} {path} leaks A's data: {}", role.as_str(), r.text());
+                }
+            }
+        }
+        // A's data and credentials are intact.
+        let r = s.call("GET", &format!("/v1/patients/{pid}/insurances/{iid}"), Some(a_clerk), None);
+        assert_eq!((r.status, r.json()["insurer_number"].clone()), (200, json!("06139999")), "{}", r.text());
+        assert_eq!(s.call("GET", &format!("/v1/patients/{pid}/visits/{vid}"), Some(a_clerk), None).json()["month"], "2024-06");
+        assert_eq!(s.call("GET", "/v1/master/111000110", Some(&a_tok), None).status, 200);
+        assert_eq!(s.call("GET", "/v1/patients", Some(a_clerk), None).status, 200);
+    }
+}
+
+#[test]
+fn audit_chain_of_a_session_verifies_and_detects_edits() {
+    let s = start(&Backend::Sqlite);
+    let (_, _, code) = s.tenant_with_code("監査診療所");
+    let u = s.user_session(&code, "clerk1", &[Role::Clerk]);
+    let t = Some(u.session.as_str());
+    let r = s.call("POST", "/v1/patients", t, Some(&patient("AU-1", "監査花子")));
+    let pid = r.json()["id"].as_str().unwrap().to_string();
+    s.call("GET", &format!("/v1/patients/{pid}"), t, None);
+    s.call("PUT", &format!("/v1/patients/{pid}"), t, Some(&patient("AU-1", "監査花子")));
+    s.call("POST", "/v1/calculate", t, Some(&json!({})));
+    s.call("DELETE", &format!("/v1/patients/{pid}"), t, None);
+    let sec = s.state.security.clone();
+    let entries = sec.store().audit_entries(0, 10_000).unwrap();
+    let mine: Vec<_> = entries.iter().filter(|e| e.resource_id == pid).map(|e| (e.action.as_str(), e.actor.as_str(), e.source.starts_with("127.0.0.1:"))).collect();
+    let actor = entries.iter().find(|e| e.action == "patient.write").map(|e| e.actor.clone()).unwrap();
+    assert_eq!(
+        mine,
+        vec![("patient.write", actor.as_str(), true), ("patient.read", actor.as_str(), true), ("patient.write", actor.as_str(), true), ("patient.delete", actor.as_str(), true)],
+        "{entries:#?}"
+    );
+    assert!(entries.iter().any(|e| e.action == "calc.calculate"));
+    assert!(entries.iter().any(|e| e.action == "auth.login"));
+    // No patient name in the audit log either.
+    assert!(!format!("{entries:?}").contains("監査花子"));
+    let report = sec.verify_audit().expect("chain verifies");
+    assert!(report.broken.is_none() && report.entries >= entries.len() as i64, "{report:?}");
+    // Edit one row behind the service's back (an attacker drops the trigger first).
+    let db = rusqlite::Connection::open(s.dir.path().join("santei.db")).unwrap();
+    let triggers: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'security_audit'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for t in triggers {
+        db.execute(&format!("DROP TRIGGER {t}"), []).unwrap();
+    }
+    let n = db.execute("UPDATE security_audit SET actor = 'user:999' WHERE action = 'patient.read'", []).unwrap();
+    assert_eq!(n, 1);
+    let read_seq = entries.iter().find(|e| e.action == "patient.read").unwrap().seq;
+    let report = sec.verify_audit().expect("report");
+    let broken = report.broken.expect("tampering detected");
+    assert_eq!(broken.seq, read_seq, "{broken:?}");
+}
+
+#[test]
+fn https_with_a_test_certificate() {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    // Test-only self-signed certificate, generated now.
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+    let acceptor = santei_server::tls::TlsFiles { cert: cert.clone(), key: key.clone() }.acceptor().unwrap();
+    let bad = santei_server::tls::TlsFiles { cert: key.clone(), key: cert.clone() }.acceptor();
+    assert!(bad.is_err());
+    let s = start(&Backend::Sqlite);
+    let listener = s.rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    s.rt.spawn(santei_server::tls::serve_tls(listener, acceptor, s.state.clone(), std::future::pending()));
+    // A blocking rustls client that trusts only the test certificate.
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.add(ck.cert.der().clone()).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let cfg = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = tokio_rustls::rustls::ClientConnection::new(Arc::new(cfg), name).unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    let mut tls = tokio_rustls::rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("\"ok\""), "{text}");
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let mut plain = std::net::TcpStream::connect(addr).unwrap();
+    plain.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    plain.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let _ = plain.read_to_end(&mut buf);
+    assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
+}
