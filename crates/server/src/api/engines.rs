@@ -45,12 +45,18 @@ pub struct CalculateQuery {
 /// `POST /v1/calculate`: a patient-month or a single visit in the `santei calc` input format.
 pub async fn calculate(
     State(app): State<AppState>,
-    _t: TenantCtx,
+    t: TenantCtx,
     ApiQuery(q): ApiQuery<CalculateQuery>,
     ApiJson(input): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let loaded = app.engines.require_loaded()?;
     let explain = q.explain.unwrap_or(false);
+    let mut input = input;
+    if !input.contains_key("institution") {
+        // The calling tenant is the institution (one more database read, only in this case).
+        let tenant = app.storage.get_tenant(t.tenant_id.clone()).await.map_err(super::records::store_err)?.ok_or_else(ApiError::forbidden)?;
+        input.insert("institution".into(), institution_of(&tenant));
+    }
     let req = CalcRequest::from_json(input)?;
     let out = run_calc(loaded, req, explain).await?;
     Ok(Json(out.body))
@@ -164,13 +170,42 @@ pub fn calc_error(e: CalcError, single_visit: bool) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", ja, en).details(json!({ "field": field, "errors": errors }))
 }
 
-/// Run [`compute`] inline for small inputs, on the blocking pool for large ones.
+/// Run [`compute`] inline for small inputs, on the blocking pool for large ones; then refuse
+/// codes the master does not know (see [`reject_unknown_codes`]).
 pub async fn run_calc(loaded: Arc<LoadedMaster>, req: CalcRequest, explain: bool) -> Result<Computed, ApiError> {
-    if req.orders() <= INLINE_MAX_ORDERS {
-        compute(&loaded, &req, explain)
+    let single = req.single_visit;
+    let c = if req.orders() <= INLINE_MAX_ORDERS {
+        compute(&loaded, &req, explain)?
     } else {
-        tokio::task::spawn_blocking(move || compute(&loaded, &req, explain)).await.map_err(|_| ApiError::internal())?
-    }
+        tokio::task::spawn_blocking(move || compute(&loaded, &req, explain)).await.map_err(|_| ApiError::internal())??
+    };
+    reject_unknown_codes(&c.outcome, single)?;
+    Ok(c)
+}
+
+/// The points engine reports a code missing from the master (`W_UNKNOWN_CODE`) or not valid on
+/// the date of care (`W_NOT_VALID`) as a warning and leaves the item out; the service refuses
+/// such input instead (422 `code_not_found` / `code_not_valid_on_date`, like the master routes),
+/// because a total that silently lacks an ordered item is not a price a client should show.
+/// Likewise a visit no rule table covers (`W_NO_RULES`: the engine leaves the whole visit out) is
+/// 422 `date_not_covered`.
+pub fn reject_unknown_codes(o: &santei_calc::Outcome, single_visit: bool) -> Result<(), ApiError> {
+    let Some(w) = o.warnings.iter().find(|w| matches!(w.code, "W_UNKNOWN_CODE" | "W_NOT_VALID" | "W_NO_RULES")) else {
+        return Ok(());
+    };
+    let field = match (w.visit, w.order) {
+        (Some(v), _) if w.code == "W_NO_RULES" => field_name(&format!("visits[{v}].date"), single_visit),
+        (Some(v), Some(i)) => field_name(&format!("visits[{v}].orders[{i}]"), single_visit),
+        (Some(v), None) => field_name(&format!("visits[{v}]"), single_visit),
+        _ => "visits".to_string(),
+    };
+    let code = match w.code {
+        "W_UNKNOWN_CODE" => "code_not_found",
+        "W_NOT_VALID" => "code_not_valid_on_date",
+        _ => "date_not_covered",
+    };
+    Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, w.message_ja.clone(), w.message_en.clone())
+        .details(json!({ "field": field, "code": w.item_code, "warning": w.code })))
 }
 
 #[derive(Deserialize)]
@@ -328,14 +363,15 @@ pub async fn claims_uke(State(app): State<AppState>, t: TenantCtx, ApiPath(month
                 return Err(ApiError::invalid("month", "保存された受診データの診療年月が請求月と違います", "a stored visit's month differs from the claim month")
                     .details(json!({ "field": "month", "visit_id": i.visit_id })));
             }
-            loaded2.calc().calculate_with(&i.request.month, Options { detail: false }).map_err(|e| {
-                let mut err = calc_error(e, false);
+            let tag = |mut err: ApiError| {
                 if let Value::Object(o) = &mut err.details {
                     o.insert("visit_id".into(), json!(i.visit_id));
                     o.insert("patient_id".into(), json!(i.patient_id));
                 }
                 err
-            })?;
+            };
+            let out = loaded2.calc().calculate_with(&i.request.month, Options { detail: false }).map_err(|e| tag(calc_error(e, false)))?;
+            reject_unknown_codes(&out, false).map_err(tag)?;
         }
         Ok(inputs)
     })
