@@ -20,7 +20,7 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2;
 D="$(mktemp -d)"
 db_args=()
 [ "$DB" != sqlite ] && db_args=(--database-url "$DB")
-code="13$(od -An -N4 -tu4 /dev/urandom | tr -d ' ' | tail -c 8 | sed 's/^/00000000/' | tail -c 8)"
+code="$(printf '13%04d%04d' $((RANDOM % 10000)) $((RANDOM % 10000)))"
 SANTEI_TOKEN="$("$SANTEI" tenant create --code "$code" --name bench --data-dir "$D" "${db_args[@]}" --json 2>/dev/null \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 export SANTEI_TOKEN
@@ -39,6 +39,7 @@ echo "wrk -t$THREADS -c$CONNS -d$DURATION (after a 3 s warm-up)"
 cd "$HERE"
 wrk -t"$THREADS" -c"$CONNS" -d3s -s calc.lua "http://127.0.0.1:$PORT/v1/calculate" >/dev/null
 ( for _ in $(seq 4); do sleep 4; cut -d' ' -f1 /proc/loadavg; done ) > "$D/load" &
+LOADPID=$!
 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s calc.lua "http://127.0.0.1:$PORT/v1/calculate"
-wait
+wait "$LOADPID"
 echo "load average (1 min) during the run: $(tr '\n' ' ' < "$D/load")"
