@@ -55,8 +55,8 @@ fn engine_routes() {
 
 fn calculate_on(b: &Backend) {
     let s = start(b);
-    let (_, tok) = s.tenant("計算テスト");
-    let tok = Some(tok.as_str());
+    let (_, token) = s.tenant("計算テスト");
+    let tok = Some(token.as_str());
     let month = month_of(&single_visit());
     let want = expected(&month, false);
     assert!(want["total_points"].as_i64().unwrap() > 0 && want["warnings"].as_array().unwrap().is_empty(), "{want}");
@@ -82,7 +82,7 @@ fn calculate_on(b: &Backend) {
     assert!(r.json()["total_points"].as_i64().unwrap() > 0);
 
     // Bad input: 4xx with the error body, the field named.
-    let h = [("Authorization", format!("Bearer {}", tok.unwrap())), ("Content-Type", "application/json".to_string())];
+    let h = [("Authorization", format!("Bearer {token}")), ("Content-Type", "application/json".to_string())];
     let hh: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_error(&s.raw("POST", "/v1/calculate", &hh, Some(b"{\"date\": ")), 400, "malformed_json");
     assert_error(&s.raw("POST", "/v1/calculate", &hh, Some(b"[1, 2]")), 422, "invalid_json_shape");
