@@ -74,6 +74,14 @@ fn calculate_on(b: &Backend) {
     assert_eq!(r.json(), expected(&month, true));
     assert!(r.json()["units"][0]["lines"][0]["explain"].is_object(), "{}", r.text());
 
+    // A master reload rebuilds the index with the store; calculations go on with the same result.
+    let before = s.state.engines.loaded().unwrap();
+    assert_eq!(s.call("POST", "/v1/admin/master/reload", Some(OPERATOR), None).status, 200);
+    let after = s.state.engines.loaded().unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&before, &after) && !std::sync::Arc::ptr_eq(before.store(), after.store()));
+    assert!(std::sync::Arc::ptr_eq(after.store(), &s.state.engines.master().unwrap()));
+    assert_eq!(s.call("POST", "/v1/calculate", tok, Some(&single_visit())).json(), want);
+
     // Without `institution`, the calling tenant is the institution.
     let mut v = single_visit();
     v.as_object_mut().unwrap().remove("institution");

@@ -114,7 +114,8 @@ impl CalcRequest {
             }
             m.insert("visits".into(), Value::Array(vec![Value::Object(visit)]));
         }
-        let month: PatientMonth = serde_path_to_error::deserialize(Value::Object(m.clone())).map_err(|e| {
+        let v = Value::Object(m);
+        let month: PatientMonth = serde_path_to_error::deserialize(&v).map_err(|e| {
             let field = field_name(&e.path().to_string(), single_visit);
             let reason = e.inner().to_string();
             ApiError::new(
@@ -125,7 +126,8 @@ impl CalcRequest {
             )
             .details(json!({ "field": field, "reason": reason }))
         })?;
-        Ok(CalcRequest { json: m, month, single_visit })
+        let Value::Object(json) = v else { return Err(ApiError::internal()) };
+        Ok(CalcRequest { json, month, single_visit })
     }
 
     fn orders(&self) -> usize {
