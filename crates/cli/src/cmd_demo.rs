@@ -65,7 +65,7 @@ fn demo(dir: &std::path::Path, explain: bool) -> Result<ExitCode, Box<dyn std::e
         for line in text.lines().map(|l| l.trim_end_matches('\u{1a}')).filter(|l| !l.is_empty()) {
             println!("   {line}");
         }
-        let catalog = crate::catalog::StoreCatalog::new(Store::open(&dir.join("data"))?);
+        let catalog = santei_uke::StoreCatalog::new(&st);
         let report = santei_uke::check_bytes(&bytes, &file.display().to_string(), &santei_uke::CheckOptions { catalog: Some(&catalog) });
         println!("   check: {} receipts, {} points, {} errors, {} warnings", report.receipts, report.total_points, report.error_count, report.warnings.len());
     }

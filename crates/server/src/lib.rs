@@ -16,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod http_client;
+pub mod loaded_master;
 pub mod metrics;
 pub mod security;
 pub mod storage;
@@ -25,6 +26,7 @@ use crate::auth::{Authenticator, OperatorToken};
 use crate::security::SecurityAuthenticator;
 use santei_security::Security;
 use crate::error::ApiError;
+use crate::loaded_master::LoadedMaster;
 use crate::metrics::Metrics;
 use crate::storage::DynStorage;
 use axum::extract::DefaultBodyLimit;
@@ -48,10 +50,10 @@ pub enum MasterSource {
 }
 
 /// The engines the routes call. Holds the master behind a swappable pointer: a reload builds a
-/// new `Store` off the runtime and swaps the `Arc`; requests in flight keep the one they took.
-/// The lead adds the calculation, copay and UKE entry points here when those crates merge.
+/// new `Store` and its derived index ([`LoadedMaster`]) off the runtime and swaps the `Arc`;
+/// requests in flight keep the one they took.
 pub struct Engines {
-    master: RwLock<Option<Arc<Store>>>,
+    master: RwLock<Option<Arc<LoadedMaster>>>,
     source: Option<MasterSource>,
     reloading: AtomicBool,
 }
@@ -66,17 +68,28 @@ pub struct ReloadReport {
 
 impl Engines {
     pub fn new(master: Option<Arc<Store>>, source: Option<MasterSource>) -> Self {
+        let master = master.map(|m| Arc::new(LoadedMaster::new(m)));
         Engines { master: RwLock::new(master), source, reloading: AtomicBool::new(false) }
     }
 
     /// The current master, if one is loaded.
     pub fn master(&self) -> Option<Arc<Store>> {
+        self.loaded().map(|l| l.store().clone())
+    }
+
+    /// The current master with its calc index and UKE catalog, if one is loaded.
+    pub fn loaded(&self) -> Option<Arc<LoadedMaster>> {
         self.master.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The current master, or 503.
     pub fn require_master(&self) -> Result<Arc<Store>, ApiError> {
-        self.master().ok_or_else(|| {
+        self.require_loaded().map(|l| l.store().clone())
+    }
+
+    /// The current master with its calc index and UKE catalog, or 503.
+    pub fn require_loaded(&self) -> Result<Arc<LoadedMaster>, ApiError> {
+        self.loaded().ok_or_else(|| {
             ApiError::unavailable(
                 "master_unavailable",
                 "マスターが読み込まれていません(`santei master import` 後に再読込してください)",
@@ -99,14 +112,14 @@ impl Engines {
             MasterSource::Dir(d) => d.join(santei_master::store::FILE_NAME).display().to_string(),
             MasterSource::Sample => "(sample)".to_string(),
         };
-        let loaded = tokio::task::spawn_blocking(move || load_master(&source)).await;
+        let loaded = tokio::task::spawn_blocking(move || load_master(&source).map(|s| LoadedMaster::new(Arc::new(s)))).await;
         self.reloading.store(false, Ordering::Release);
         let store = match loaded {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => return Err(ApiError::from(e)),
             Err(_) => return Err(ApiError::internal()),
         };
-        let codes = store.stats().kinds.iter().map(|k| k.codes).sum();
+        let codes = store.store().stats().kinds.iter().map(|k| k.codes).sum();
         *self.master.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(store));
         Ok(ReloadReport { source: label, codes, millis: t0.elapsed().as_millis() })
     }

@@ -166,13 +166,12 @@ fn every_endpoint_on(b: &Backend) {
     assert_error(&s.call("GET", "/v1/master/search?q=x&kind=nope", tok, None), 422, "invalid_field");
     assert_error(&s.call("GET", "/v1/master/search", tok, None), 422, "invalid_field");
 
-    // Engines: placeholders until wired.
-    assert_error(&s.call("POST", "/v1/calculate", tok, Some(&json!({"visits": []}))), 501, "not_implemented");
-    assert_error(&s.call("POST", "/v1/calculate?explain=true", tok, Some(&json!({"visits": []}))), 501, "not_implemented");
-    assert_error(&s.call("POST", "/v1/uke/check", tok, Some(&json!("IR,..."))), 501, "not_implemented");
+    // Engines (behaviour in detail: tests/engines.rs).
+    assert_error(&s.call("POST", "/v1/calculate", tok, Some(&json!({"visits": []}))), 422, "invalid_input");
+    assert_error(&s.call("POST", "/v1/uke/check", tok, Some(&json!("IR,..."))), 415, "unsupported_media_type");
     assert_error(&s.call("POST", "/v1/claims/2024-06/uke", tok, None), 501, "not_implemented");
     assert_error(&s.call("POST", "/v1/claims/2024-6/uke", tok, None), 422, "invalid_field");
-    assert_error(&s.call("POST", "/api01rv2/acsimulatev2", tok, Some(&json!({"acsimulatereq": {}}))), 501, "not_implemented");
+    assert_error(&s.call("POST", "/api01rv2/acsimulatev2", tok, Some(&json!({"acsimulatereq": {}}))), 422, "invalid_field");
 
     // Master reload (operator).
     let before = s.state.engines.master().unwrap();

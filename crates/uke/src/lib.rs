@@ -22,6 +22,8 @@ pub mod model;
 mod proptests;
 pub mod read;
 pub mod show;
+#[cfg(feature = "master")]
+pub mod store_catalog;
 pub mod write;
 
 pub use catalog::{CatalogEntry, CodeCatalog, CodeKind, MapCatalog};
@@ -29,4 +31,6 @@ pub use check::{check_bytes, check_path, check_reader, CheckOptions, FileReport}
 pub use diag::{Diagnostic, Severity};
 pub use model::{ClaimFile, Item, Num, Receipt, Unit};
 pub use read::{read, read_bytes, Event, UkeReader};
+#[cfg(feature = "master")]
+pub use store_catalog::StoreCatalog;
 pub use write::{write_atomic, write_file};

@@ -5,6 +5,7 @@ pub mod access;
 pub mod engines;
 pub mod master;
 pub mod ops;
+pub mod orca;
 pub mod records;
 pub mod tenants;
 
@@ -72,11 +73,11 @@ pub fn routes() -> Routes {
         .add("PUT", "/v1/patients/{patient_id}/visits/{id}", records::update_visit)
         .add("DELETE", "/v1/patients/{patient_id}/visits/{id}", records::delete_visit)
         .add("GET", "/v1/visits", records::list_visits)
-        // Engines (wired when santei-calc / santei-copay / santei-uke merge).
+        // Engines (points, UKE check, claims; ORCA-compatible 請求金額シミュレーション).
         .add("POST", "/v1/calculate", engines::calculate)
         .add("POST", "/v1/uke/check", engines::uke_check)
         .add("POST", "/v1/claims/{month}/uke", engines::claims_uke)
-        .add("POST", "/api01rv2/acsimulatev2", engines::orca_acsimulate)
+        .add("POST", "/api01rv2/acsimulatev2", orca::acsimulate)
         // Operator.
         .add("POST", "/v1/admin/tenants", tenants::admin_create)
         .add("GET", "/v1/admin/tenants", tenants::admin_list)
