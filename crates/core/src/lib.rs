@@ -11,5 +11,6 @@ pub mod error;
 pub mod money;
 pub mod shared;
 pub mod sjis;
+pub mod text;
 
 pub use error::InputError;

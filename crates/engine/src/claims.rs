@@ -115,13 +115,14 @@ fn uke_name(name: &str) -> String {
     if t.is_ascii() {
         t.split_whitespace().collect::<Vec<_>>().join(" ")
     } else {
-        t.split([' ', '\u{3000}']).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\u{3000}")
+        // 漢字 form: no half-width characters may be mixed in (e.g. "山田 Bob" → "山田　Ｂｏｂ").
+        santei_core::text::zenkaku(&t.split([' ', '\u{3000}']).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\u{3000}"))
     }
 }
 
 /// RE カタカナ氏名: 全角, without spaces (DOMAIN §5.3 RE 37).
 fn uke_kana(kana: &str) -> String {
-    kana.chars().filter(|c| *c != ' ' && *c != '\u{3000}').collect()
+    santei_core::text::zenkaku(&kana.chars().filter(|c| *c != ' ' && *c != '\u{3000}').collect::<String>())
 }
 
 fn sex_code(s: &str) -> Option<&'static str> {
@@ -334,10 +335,11 @@ fn receipt(t: &Tables, input: &PatientMonthInput, comp: &Computed, no: u64) -> R
             start_date: d.start_date.format("%Y%m%d").to_string(),
             outcome: d.outcome.clone(),
             modifiers: d.modifiers.concat(),
-            name: d.name.clone(),
+            // 傷病名称 and 補足コメント are 漢字 fields.
+            name: santei_core::text::zenkaku(&d.name),
             // 主傷病: 01 (§3(4) SY 7).
             main: if d.main { "01".into() } else { String::new() },
-            comment: d.comment.clone(),
+            comment: santei_core::text::zenkaku(&d.comment),
             ..Default::default()
         })
         .collect();
@@ -403,7 +405,8 @@ pub fn claim_files(store: &Store, inputs: &[PatientMonthInput], month: YearMonth
                     prefecture: inst.prefecture.clone(),
                     table: "1".into(), // 点数表 1 = 医科 (別表3)
                     institution_code: inst.code.clone(),
-                    name: inst.name.clone(),
+                    // IR 医療機関名称 is a 漢字 field: half-width letters become full-width.
+                    name: santei_core::text::zenkaku(&inst.name),
                     // 請求年月 = the month after the 診療年月 (DOMAIN §5.3 IR 8).
                     claim_month: month.next().to_uke(),
                     volume: "00".into(), // single volume (§3(4)ア(イ))

@@ -183,6 +183,28 @@ fn uke_check_on(b: &Backend) {
     assert_error(&s.raw("POST", "/v1/uke/check", &[("Content-Type", "application/octet-stream")], Some(&uke("GO,1,75,99"))), 401, "unauthorized");
 }
 
+/// RFC 4648 base64 decoding (test helper).
+fn b64(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => 0,
+        }
+    };
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let n = chunk.iter().fold(0u32, |n, &c| (n << 6) | val(c));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    out
+}
+
 fn claims_on(b: &Backend) {
     let s = start(b);
     let (_, ta) = s.tenant("請求A");
@@ -197,6 +219,7 @@ fn claims_on(b: &Backend) {
         let mut m = month_of(&single_visit());
         m.as_object_mut().unwrap().remove("institution");
         m.as_object_mut().unwrap().remove("patient");
+        m["diagnoses"] = json!([{"code": "4659007", "start_date": "2024-06-03", "main": true}]);
         m
     };
     let store_visit = |tok: &str, pid: &str, month: &str, order: Value| -> String {
@@ -204,19 +227,40 @@ fn claims_on(b: &Backend) {
         assert_eq!(r.status, 201, "{}", r.text());
         r.json()["id"].as_str().unwrap().to_string()
     };
+    // 協会けんぽ 東京 (01130012), 本人, valid through the month: what the claim's HO record needs.
+    let insure = |tok: &str, pid: &str| {
+        let body = json!({"kind": "insurance", "insurer_number": "01130012", "symbol": "12345678", "number": "123", "relationship": 1, "valid_from": "2024-01-01"});
+        let r = s.call("POST", &format!("/v1/patients/{pid}/insurances"), Some(tok), Some(&body));
+        assert_eq!(r.status, 201, "{}", r.text());
+    };
     let pa = patient(&ta, "A-1");
+    insure(&ta, &pa);
     store_visit(&ta, &pa, "2024-06", order());
     let pb = patient(&tb, "B-1");
+    insure(&tb, &pb);
     store_visit(&tb, &pb, "2024-06", order());
     let pb2 = patient(&tb, "B-2");
+    insure(&tb, &pb2);
     store_visit(&tb, &pb2, "2024-06", order());
     store_visit(&tb, &pb2, "2024-07", order()); // another month: not read
-    // Each tenant's claims read its own patient-months only; UKE generation is the seam (501).
-    let r = s.call("POST", "/v1/claims/2024-06/uke", Some(&ta), None);
-    assert_error(&r, 501, "not_implemented");
-    assert_eq!(r.json()["error"]["details"]["patient_months"], 1, "{}", r.text());
-    let r = s.call("POST", "/v1/claims/2024-06/uke", Some(&tb), None);
-    assert_eq!(r.json()["error"]["details"]["patient_months"], 2, "{}", r.text());
+    // Each tenant's claims read its own patient-months only: one 社保 file (協会けんぽ → 支払基金)
+    // whose receipts are that tenant's patients, and which checks clean.
+    let uke_of = |r: &santei_server::http_client::HttpResponse| -> Vec<u8> {
+        assert_eq!(r.status, 200, "{}", r.text());
+        let files = r.json()["files"].as_array().unwrap().clone();
+        assert_eq!(files.len(), 1, "{}", r.text());
+        assert_eq!(files[0]["payer"], "1");
+        b64(files[0]["content_base64"].as_str().unwrap())
+    };
+    let a_file = uke_of(&s.call("POST", "/v1/claims/2024-06/uke", Some(&ta), None));
+    let b_file = uke_of(&s.call("POST", "/v1/claims/2024-06/uke", Some(&tb), None));
+    let a_text = santei_core::sjis::decode(&a_file, "a").unwrap();
+    let b_text = santei_core::sjis::decode(&b_file, "b").unwrap();
+    assert_eq!(a_text.lines().filter(|l| l.starts_with("RE,")).count(), 1, "{a_text}");
+    assert_eq!(b_text.lines().filter(|l| l.starts_with("RE,")).count(), 2, "{b_text}");
+    assert!(a_text.contains("A-1") && !a_text.contains("B-1"), "{a_text}");
+    let report = santei_uke::check_bytes(&b_file, "b", &santei_uke::CheckOptions::default());
+    assert_eq!(report.error_count, 0, "{:?}", report.errors);
     // A tenant without patient-months that month: 404.
     assert_error(&s.call("POST", "/v1/claims/2024-06/uke", Some(&tc), None), 404, "not_found");
     // A stored order that does not calculate: 422 naming the visit and the field.
@@ -229,7 +273,7 @@ fn claims_on(b: &Backend) {
     assert_eq!(r.json()["error"]["details"]["visit_id"], vid.as_str());
     assert_eq!(r.json()["error"]["details"]["field"], "visits[0].orders[1].days");
     // … and does not affect another tenant.
-    assert_eq!(s.call("POST", "/v1/claims/2024-06/uke", Some(&ta), None).json()["error"]["details"]["patient_months"], 1);
+    assert_eq!(s.call("POST", "/v1/claims/2024-06/uke", Some(&ta), None).status, 200);
     assert_error(&s.call("POST", "/v1/claims/2024-13/uke", Some(&ta), None), 422, "invalid_field");
     assert_error(&s.call("POST", "/v1/claims/2024-06/uke", None, None), 401, "unauthorized");
 }

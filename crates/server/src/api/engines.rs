@@ -407,7 +407,11 @@ pub async fn claims_uke(State(app): State<AppState>, t: TenantCtx, ApiPath(month
 pub fn institution_of(t: &crate::storage::TenantRow) -> Value {
     let settings = serde_json::from_str::<Value>(&t.settings).unwrap_or(Value::Null);
     let mut m = Map::new();
-    m.insert("code".into(), json!(t.institution_code));
+    // The tenant's 医療機関コード is the 10-digit form (都道府県2 + 点数表1 + 医療機関7); the claim
+    // (IR 医療機関コード, 記録条件仕様) and the engines use the 7-digit 医療機関 part.
+    let code = &t.institution_code;
+    let seven = if code.len() == 10 { code.get(3..).unwrap_or(code) } else { code.as_str() };
+    m.insert("code".into(), json!(seven));
     m.insert("prefecture".into(), json!(t.prefecture));
     m.insert("name".into(), json!(t.name));
     m.insert("kind".into(), json!(t.kind));
@@ -445,31 +449,85 @@ pub fn base64(b: &[u8]) -> String {
 }
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
-// santei-engine seam. The only two places the service calls an engine for a result. When
-// santei-engine merges, replace the bodies:
-//   compute      → santei_engine::compute(loaded.store(), &req.json …) (points + per-visit copay
-//                  when the input has `insurance`); fill `Computed::patient_yen` from its copay.
-//   build_claims → santei_engine::claims(loaded.store(), &inputs (their `request.json`), month),
-//                  mapping each UKE file to `ClaimFile { payer, name, bytes }`.
-// Keep the signatures: the handlers, the ORCA route and the tests go through them.
+// The two places the service calls an engine for a result, both through santei-engine: points
+// plus the per-visit window copay (when the input carries insurance), and the UKE files of a month.
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 /// What a calculation answers.
 pub struct Computed {
-    /// The `POST /v1/calculate` body: `santei_calc::Outcome::to_json(explain)` (month,
-    /// total_points, days, visits, units, warnings); santei-engine adds the copay.
+    /// The `POST /v1/calculate` body: the `santei calc --json` shape (month, total_points, days,
+    /// visits, units, warnings) plus `"copay"` when the input carries insurance or 公費.
     pub body: Value,
     pub outcome: santei_calc::Outcome,
-    /// What the patient pays for the input's visits (yen), when a copay was computed. `None`
-    /// until santei-engine is wired (santei-calc computes points only).
+    /// What the patient pays for the input's visits (yen), when a copay was computed.
     pub patient_yen: Option<i64>,
 }
 
-/// SEAM 1 — points (and, after the switch, copay) for one patient-month.
+/// The stored form of insurances (`POST /v1/patients/{id}/insurances`: `kind` insurance/public,
+/// `insurer_number`, `symbol`, `number`, `branch`, `relationship` 1/2, `payer_number`,
+/// `recipient_number`, `attributes`) → santei-engine's `insurance` / `kouhi` input
+/// (crates/engine/README.md). An input that already carries `insurance` or `kouhi` is left as is.
+/// `attributes` (e.g. `rate_percent`, `income_class`, `monthly_cap_yen`) are passed through.
+fn engine_insurance(json: &mut Map<String, Value>) {
+    if json.contains_key("insurance") || json.contains_key("kouhi") {
+        return;
+    }
+    let Some(Value::Array(list)) = json.get("insurances").cloned() else { return };
+    let mut kouhi = Vec::new();
+    for i in &list {
+        let Some(o) = i.as_object() else { continue };
+        let mut out = Map::new();
+        let copy = |out: &mut Map<String, Value>, from: &str, to: &str| {
+            if let Some(v) = o.get(from).filter(|v| !v.is_null()) {
+                out.insert(to.to_string(), v.clone());
+            }
+        };
+        match o.get("kind").and_then(Value::as_str) {
+            Some("insurance") if !json.contains_key("insurance") => {
+                copy(&mut out, "insurer_number", "insurer");
+                copy(&mut out, "symbol", "symbol");
+                copy(&mut out, "number", "number");
+                copy(&mut out, "branch", "branch");
+                if let Some(r) = o.get("relationship").and_then(Value::as_u64) {
+                    out.insert("relation".into(), json!(if r == 2 { "family" } else { "self" }));
+                }
+                if let Some(Value::Object(a)) = o.get("attributes") {
+                    for (k, v) in a {
+                        out.entry(k.clone()).or_insert(v.clone());
+                    }
+                }
+                json.insert("insurance".into(), Value::Object(out));
+            }
+            Some("public") => {
+                copy(&mut out, "payer_number", "futansha");
+                copy(&mut out, "recipient_number", "jukyusha");
+                if let Some(Value::Object(a)) = o.get("attributes") {
+                    for (k, v) in a {
+                        out.entry(k.clone()).or_insert(v.clone());
+                    }
+                }
+                kouhi.push(Value::Object(out));
+            }
+            _ => {}
+        }
+    }
+    if !kouhi.is_empty() {
+        json.insert("kouhi".into(), Value::Array(kouhi));
+    }
+}
+
+fn engine_input(req: &CalcRequest) -> Result<santei_engine::PatientMonthInput, ApiError> {
+    let mut json = req.json.clone();
+    engine_insurance(&mut json);
+    santei_engine::PatientMonthInput::from_value(&Value::Object(json), "request").map_err(|errors| calc_error(CalcError { errors }, req.single_visit))
+}
+
+/// Points and (with insurance) the per-visit copay for one patient-month (santei-engine).
 pub fn compute(loaded: &LoadedMaster, req: &CalcRequest, explain: bool) -> Result<Computed, ApiError> {
-    // `detail` only fills explain's arithmetic text: skip the work when explain is off.
-    let outcome = loaded.calc().calculate_with(&req.month, Options { detail: explain }).map_err(|e| calc_error(e, req.single_visit))?;
-    Ok(Computed { body: outcome.to_json(explain), outcome, patient_yen: None })
+    let input = engine_input(req)?;
+    let c = santei_engine::compute_with(loaded.calc(), &input).map_err(|e| calc_error(CalcError { errors: e.errors }, req.single_visit))?;
+    let patient_yen = c.copay.as_ref().map(|x| x.month_total_yen);
+    Ok(Computed { body: c.to_json(explain), outcome: c.outcome, patient_yen })
 }
 
 /// One stored patient-month, ready for the claims engine.
@@ -490,14 +548,25 @@ pub struct ClaimFile {
     pub bytes: Vec<u8>,
 }
 
-/// SEAM 2 — the UKE files of a month (one per 審査支払機関). 501 until santei-engine merges.
-pub fn build_claims(_loaded: &LoadedMaster, _inputs: Vec<ClaimInput>, _month: &str) -> Result<Vec<ClaimFile>, ApiError> {
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_implemented",
-        "UKEファイルの作成(santei-engine)はまだ接続されていません。保存された患者月の読込と点数計算による検証は完了しています",
-        "UKE file generation (santei-engine) is not wired yet; the stored patient-months were read and validated by the points engine",
-    ))
+/// The UKE files of a month, one per 審査支払機関 (santei-engine).
+pub fn build_claims(loaded: &LoadedMaster, inputs: Vec<ClaimInput>, month: &str) -> Result<Vec<ClaimFile>, ApiError> {
+    let ym = santei_core::date::YearMonth::parse_iso(month).ok_or_else(|| ApiError::invalid("month", "診療年月はYYYY-MMです", "month: YYYY-MM"))?;
+    let mut parsed = Vec::with_capacity(inputs.len());
+    for i in &inputs {
+        parsed.push(engine_input(&i.request).map_err(|e| {
+            let mut d = e.details.clone();
+            if let Value::Object(o) = &mut d {
+                o.insert("visit_id".into(), json!(i.visit_id));
+                o.insert("patient_id".into(), json!(i.patient_id));
+            }
+            e.details(d)
+        })?);
+    }
+    let files = santei_engine::claims(loaded.store(), &parsed, ym).map_err(|e| calc_error(CalcError { errors: e.errors }, false))?;
+    Ok(files
+        .into_iter()
+        .map(|(office, bytes)| ClaimFile { payer: office.code().to_string(), name: format!("{}/RECEIPTC.UKE", office.dir_name()), bytes })
+        .collect())
 }
 
 #[cfg(test)]
