@@ -179,6 +179,9 @@ pub fn check_patient(p: &Patient, file: &str) -> Result<(), InputError> {
         return Err(InputError::new("C011", file, "負担割合は 0〜100 % です", "copay_rate_percent must be 0..=100").field("copay_rate_percent"));
     }
     if let Some(cap) = p.tokutei_shippei_cap_yen {
+        if cap > MAX_YEN {
+            return Err(too_large(file, "tokutei_shippei_cap_yen".into(), cap, MAX_YEN));
+        }
         if cap < 0 {
             return Err(InputError::new("C012", file, "マル長の上限額が負です", "tokutei_shippei_cap_yen is negative").field("tokutei_shippei_cap_yen"));
         }
@@ -196,8 +199,28 @@ pub fn check_patient(p: &Patient, file: &str) -> Result<(), InputError> {
 }
 
 /// Check bills: points ≥ 0, at least one payer, caps/rates in range.
+/// Largest points of one bill and largest yen amount accepted: far above any real month (a
+/// sanity bound so that yen arithmetic can never overflow an i64), not a tariff value.
+pub const MAX_POINTS: i64 = 100_000_000;
+pub const MAX_YEN: i64 = 1_000_000_000_000;
+
+fn too_large(file: &str, field: String, v: i64, max: i64) -> InputError {
+    InputError::new("C027", file, format!("{field} の値 {v} が大きすぎます(上限 {max})"), format!("{field}: {v} is too large (limit {max})")).field(field)
+}
+
 pub fn check_bills(bills: &[Bill], file: &str) -> Result<(), InputError> {
     for (i, b) in bills.iter().enumerate() {
+        if b.points > MAX_POINTS {
+            return Err(too_large(file, format!("bills[{i}].points"), b.points, MAX_POINTS));
+        }
+        for (j, k) in b.kouhi.iter().enumerate() {
+            let f = format!("bills[{i}].payers[{}]", j + usize::from(b.insurance));
+            for (name, v) in [("monthly_cap_yen", k.monthly_cap_yen), ("paid_elsewhere_yen", Some(k.paid_elsewhere_yen))] {
+                if let Some(v) = v.filter(|&v| v > MAX_YEN) {
+                    return Err(too_large(file, format!("{f}.{name}"), v, MAX_YEN));
+                }
+            }
+        }
         if b.points < 0 {
             return Err(InputError::new("C020", file, format!("bills[{i}] の点数が負です ({})", b.points), format!("bills[{i}]: negative points ({})", b.points))
                 .field(format!("bills[{i}].points")));

@@ -115,6 +115,9 @@ pub fn window(mp: &MonthParams, reg: &KouhiRegistry, req: &WindowRequest) -> Res
     check_patient(p, "window")?;
     crate::split::check_month(mp, p)?;
     check_bills(&req.earlier_bills, "window")?;
+    if req.already_collected_yen > crate::model::MAX_YEN {
+        return Err(InputError::new("W001", "window", "既収金額が大きすぎます", "already_collected_yen is too large").field("already_collected_yen"));
+    }
     if req.already_collected_yen < 0 {
         return Err(InputError::new("W001", "window", "既収金額が負です", "already_collected_yen is negative").field("already_collected_yen"));
     }

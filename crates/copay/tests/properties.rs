@@ -6,7 +6,7 @@ use santei_copay::kouhi::Kogaku;
 use santei_copay::split::{limit, split, PayerId};
 use santei_copay::window::{window, Visit, WindowRequest};
 use santei_copay::*;
-use santei_core::date::{Date, YearMonth};
+use santei_core::date::YearMonth;
 use std::sync::OnceLock;
 
 fn params() -> &'static Params {
@@ -201,8 +201,11 @@ proptest! {
 }
 
 #[test]
-fn window_types_are_usable() {
-    // a trivial construction check that the public API composes (dates from the core crate)
-    let d = Date::from_ymd_opt(2024, 6, 3).unwrap();
-    assert_eq!(YearMonth::of(d), YearMonth::new(2024, 6).unwrap());
+fn absurd_amounts_are_refused_not_wrapped() {
+    // Points or yen beyond any real month are an error naming the field — never an overflow.
+    let e = santei_copay::case::parse_case(&serde_json::json!({
+        "month": "2024-06", "age_class": "under70", "income_class": "ウ", "copay_rate_percent": 30,
+        "care": "outpatient", "bills": [{"points": 93_000_000_000_000_000i64, "payers": [{"kind": "insurance"}]}]
+    }), "case").and_then(|c| santei_copay::Engine::embedded()?.split(&c, None)).unwrap_err();
+    assert_eq!((e.code, e.field.as_deref()), ("C027", Some("bills[0].points")));
 }

@@ -10,13 +10,10 @@ pub fn shared() -> PathBuf {
 
 /// The path if it exists. When it is missing: panic under CI=true, else print a notice and return None.
 pub fn shared_path(rel: &str) -> Option<PathBuf> {
-    let p = shared().join(rel);
+    // santei_core::shared::dir() panics under CI (CI=true or 1) when ../shared is missing.
+    let p = santei_core::shared::dir()?.join(rel);
     if p.exists() {
         return Some(p);
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("required shared file missing: {} (CI=true)", p.display());
-    }
-    eprintln!("NOTICE: {} not found; skipping (set CI=true to make this fatal)", p.display());
-    None
+    panic!("required shared file missing: {}", p.display());
 }

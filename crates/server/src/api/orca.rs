@@ -320,12 +320,21 @@ pub fn to_orca(patient_id: Option<&str>, perform_date: &str, c: &Computed, mut w
         warnings.push(format!("{}: {}", w.code, w.message_ja));
     }
     let mut money = Map::new();
-    money.insert("Ac_Ttl_Money".into(), json!(o.total_points.saturating_mul(10).to_string()));
+    // 1点の単価 (円) from the dated parameters (健康保険法 … 1点10円), never written in code.
+    let yen_per_point = santei_core::date::YearMonth::parse_iso(&o.month)
+        .and_then(|m| santei_copay::params::Params::embedded().ok()?.month(m).ok())
+        .map(|p| p.yen_per_point);
+    match yen_per_point {
+        Some(y) => {
+            money.insert("Ac_Ttl_Money".into(), json!(o.total_points.saturating_mul(y).to_string()));
+        }
+        None => warnings.push("この診療年月の点数単価がパラメータにないため、総金額を計算できません".into()),
+    }
     match c.patient_yen {
         Some(y) => {
             money.insert("Ac_Money".into(), json!(y.to_string()));
         }
-        None => warnings.push("負担金額(Ac_Money)は未計算です: 自己負担の計算は santei-engine の接続後に対応します".into()),
+        None => warnings.push("保険情報がないため、負担金額(Ac_Money)は計算していません".into()),
     }
     let mut res = Map::new();
     res.insert("Information_Date".into(), json!(info_date()));

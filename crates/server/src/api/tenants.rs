@@ -73,7 +73,16 @@ fn check_name(n: &str) -> Result<(), ApiError> {
 
 fn check_posted_hours(m: &Map<String, Value>) -> Result<(), ApiError> {
     const DAYS: [&str; 8] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"];
-    let hhmm = |v: &Value| v.as_str().is_some_and(|s| s.len() == 5 && &s[2..3] == ":" && s[..2].parse::<u8>().is_ok_and(|h| h <= 24) && s[3..].parse::<u8>().is_ok_and(|m| m < 60));
+    // "HH:MM", 00:00–24:00; checked on bytes (a multi-byte character must not reach a str slice).
+    let hhmm = |v: &Value| {
+        v.as_str().is_some_and(|s| {
+            let b = s.as_bytes();
+            let num = |x: &[u8]| x.iter().all(u8::is_ascii_digit).then(|| x.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')));
+            b.len() == 5
+                && b[2] == b':'
+                && matches!((num(&b[..2]), num(&b[3..])), (Some(h), Some(m)) if m < 60 && (h < 24 || (h == 24 && m == 0)))
+        })
+    };
     for (day, spans) in m {
         let ok = DAYS.contains(&day.as_str())
             && spans.as_array().is_some_and(|a| a.iter().all(|s| s.as_array().is_some_and(|p| p.len() == 2 && p.iter().all(hhmm))));

@@ -4,15 +4,7 @@ use std::path::PathBuf;
 /// `../shared/testdata/uke` relative to the workspace root. With `CI=true` a missing directory
 /// fails the test; otherwise the test prints a notice and is skipped by returning `None`.
 pub fn uke_dir() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")).join("testdata/uke");
-    if p.is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-        panic!("shared test data missing at {} (required when CI=true)", p.display());
-    }
-    eprintln!("NOTICE: {} not found; skipping", p.display());
-    None
+    santei_core::shared::dir().map(|p| p.join("testdata/uke"))
 }
 
 /// The DOMAIN.md §5.5 example as text (the test data file holds its Shift_JIS bytes).
