@@ -144,7 +144,10 @@ fn every_endpoint_on(b: &Backend) {
     assert_eq!((r.status, r.json()["month"].clone()), (200, json!("2024-08")));
     assert_error(&s.call("POST", &vbase, tok, Some(&json!({"month": "2024-13", "order": {"a": 1}}))), 422, "invalid_field");
     assert_error(&s.call("GET", "/v1/visits?month=June", tok, None), 422, "invalid_field");
-    assert_eq!(s.call("DELETE", &format!("{vbase}/{vid}"), tok, None).status, 204);
+    // 療担規則 第9条: a patient-month of 2024-08 is kept until 2029-08-31 — deleting it is refused.
+    assert_error(&s.call("DELETE", &format!("{vbase}/{vid}"), tok, None), 409, "conflict");
+    let old = s.call("POST", &vbase, tok, Some(&visit("2019-01"))).json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.call("DELETE", &format!("{vbase}/{old}"), tok, None).status, 204, "completed 2019-01-31: deletable from 2024-02-01");
 
     // Master.
     let r = s.call("GET", "/v1/master/111000110?date=2024-06-01", tok, None);
@@ -183,6 +186,12 @@ fn every_endpoint_on(b: &Backend) {
     // The Arc a request took before the swap still answers.
     assert!(before.get("111000110", santei_core::date::parse_iso("2024-06-01").unwrap()).is_some());
 
+    // A patient record without 完結日 is never deleted; one completed more than 5 years ago is.
+    assert_error(&s.call("DELETE", &format!("/v1/patients/{pid}"), tok, None), 409, "conflict");
+    let mut done = patient("P-001", "山田太郎");
+    done["completed_on"] = json!("2020-01-01");
+    let r = s.call("PUT", &format!("/v1/patients/{pid}"), tok, Some(&done));
+    assert_eq!(r.status, 200, "{}", r.text());
     // Deleting a patient removes their insurances and visits.
     assert_eq!(s.call("DELETE", &format!("/v1/patients/{pid}"), tok, None).status, 204);
     assert_error(&s.call("GET", &format!("/v1/patients/{pid}"), tok, None), 404, "not_found");

@@ -242,7 +242,10 @@ fn audit_chain_of_a_session_verifies_and_detects_edits() {
     let r = s.call("POST", "/v1/patients", t, Some(&patient("AU-1", "監査花子")));
     let pid = r.json()["id"].as_str().unwrap().to_string();
     s.call("GET", &format!("/v1/patients/{pid}"), t, None);
-    s.call("PUT", &format!("/v1/patients/{pid}"), t, Some(&patient("AU-1", "監査花子")));
+    // Completed long ago, so the deletion below passes the retention check (療担規則 第9条).
+    let mut done = patient("AU-1", "監査花子");
+    done["completed_on"] = json!("2020-01-01");
+    s.call("PUT", &format!("/v1/patients/{pid}"), t, Some(&done));
     s.call("POST", "/v1/calculate", t, Some(&json!({})));
     s.call("DELETE", &format!("/v1/patients/{pid}"), t, None);
     let sec = s.state.security.clone();
@@ -323,4 +326,30 @@ fn https_with_a_test_certificate() {
     let mut buf = Vec::new();
     let _ = plain.read_to_end(&mut buf);
     assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
+}
+
+/// 療担規則 第9条 (issue 7 item 10): a record still in its retention period cannot be deleted;
+/// the refusal is audited, and the record stays.
+#[test]
+fn deletion_within_retention_is_refused_and_audited() {
+    for b in common::backends() {
+        let s = common::start(&b);
+        let (_, _, code) = s.tenant_with_code("保存期間");
+        let u = s.user_session(&code, "clerk1", &[Role::Clerk]);
+        let t = Some(u.session.as_str());
+        let pid = s.call("POST", "/v1/patients", t, Some(&patient("RT-1", "保存太郎"))).json()["id"].as_str().unwrap().to_string();
+        let r = s.call("DELETE", &format!("/v1/patients/{pid}"), t, None);
+        assert_eq!(r.status, 409, "{}", r.text());
+        assert_eq!(r.json()["error"]["details"]["security_code"], "S501", "not completed");
+        let mut recent = patient("RT-1", "保存太郎");
+        recent["completed_on"] = json!("2024-06-30");
+        s.call("PUT", &format!("/v1/patients/{pid}"), t, Some(&recent));
+        let r = s.call("DELETE", &format!("/v1/patients/{pid}"), t, None);
+        assert_eq!(r.status, 409, "{}", r.text());
+        assert_eq!(r.json()["error"]["details"]["security_code"], "S502", "within 5 years");
+        assert_eq!(s.call("GET", &format!("/v1/patients/{pid}"), t, None).status, 200, "the record stays");
+        let entries = s.state.security.store().audit_entries(0, 10_000).unwrap();
+        let refused = entries.iter().filter(|e| e.resource_id == pid && e.action.contains("retention")).count();
+        assert_eq!(refused, 2, "{entries:#?}");
+    }
 }

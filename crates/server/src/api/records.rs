@@ -120,6 +120,10 @@ pub struct PatientIn {
     pub birth_date: String,
     /// 男女区分: 1 男, 2 女.
     pub sex: u8,
+    /// 完結日 YYYY-MM-DD (療担規則 第9条: the record may be deleted 5 years after it); absent =
+    /// not completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_on: Option<String>,
 }
 
 impl PatientIn {
@@ -130,6 +134,9 @@ impl PatientIn {
         text("name", &self.name, 100, true)?;
         text("kana", &self.kana, 100, false)?;
         iso_date("birth_date", &self.birth_date)?;
+        if let Some(c) = &self.completed_on {
+            iso_date("completed_on", c)?;
+        }
         if !matches!(self.sex, 1 | 2) {
             return Err(ApiError::invalid("sex", "男女区分は1(男)か2(女)です", "sex: 1 (male) or 2 (female)"));
         }
@@ -194,8 +201,22 @@ pub async fn update_patient(
     Ok(Json(render(Collection::Patients, &d)))
 }
 
-pub async fn delete_patient(State(app): State<AppState>, t: TenantCtx, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+/// 療担規則 第9条: 診療録 and claims are kept 5 years from completion; deleting earlier is refused
+/// (409) and the refusal audited (santei-security `check_retention`). `completed` is the record's
+/// 完結日: a patient's `completed_on` (absent = not completed, never deletable), a patient-month's
+/// last day.
+async fn retention_ok(app: &AppState, t: &TenantCtx, peer: &str, kind: &str, id: &str, completed: Option<chrono::NaiveDate>) -> Result<(), ApiError> {
+    let who = t.security()?.clone();
+    let (kind, id, peer) = (kind.to_string(), id.to_string(), peer.to_string());
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive(); // Japan time
+    crate::security::blocking(&app.security, move |s| s.check_retention(&who, &kind, &id, completed, today, &peer)).await
+}
+
+pub async fn delete_patient(State(app): State<AppState>, t: TenantCtx, crate::auth::Peer(peer): crate::auth::Peer, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
     id_ok("id", &id)?;
+    let p = load(&app, &t.tenant_id, Collection::Patients, &id, None).await?;
+    let completed = serde_json::from_str::<Value>(&p.data).ok().and_then(|v| v.get("completed_on").and_then(Value::as_str).and_then(parse_iso));
+    retention_ok(&app, &t, &peer, "patient", &id, completed).await?;
     if app.storage.delete(t.tenant_id, Collection::Patients, id).await.map_err(store_err)? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -461,8 +482,11 @@ pub async fn update_visit(
     Ok(Json(render(Collection::Visits, &d)))
 }
 
-pub async fn delete_visit(State(app): State<AppState>, t: TenantCtx, ApiPath((pid, id)): ChildPath) -> Result<StatusCode, ApiError> {
-    load(&app, &t.tenant_id, Collection::Visits, &id, Some(&pid)).await?;
+pub async fn delete_visit(State(app): State<AppState>, t: TenantCtx, crate::auth::Peer(peer): crate::auth::Peer, ApiPath((pid, id)): ChildPath) -> Result<StatusCode, ApiError> {
+    let v = load(&app, &t.tenant_id, Collection::Visits, &id, Some(&pid)).await?;
+    // A patient-month (the claim's data) is completed at the end of its month.
+    let completed = v.month.as_deref().and_then(YearMonth::parse_iso).map(YearMonth::last_day);
+    retention_ok(&app, &t, &peer, "visit", &id, completed).await?;
     if app.storage.delete(t.tenant_id, Collection::Visits, id).await.map_err(store_err)? {
         Ok(StatusCode::NO_CONTENT)
     } else {
