@@ -14,6 +14,10 @@ pub struct AdminArgs {
     /// Data directory holding santei.db [default: $SANTEI_DATA, else ~/.local/share/santei]
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// PostgreSQL holding the security state, as given to `santei serve --database-url`
+    /// (postgres://user:password@host:port/database); without it, santei.db in the data directory
+    #[arg(long, global = true, env = "SANTEI_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -93,9 +97,10 @@ enum AdminCmd {
 
 pub fn run(a: AdminArgs) -> R {
     let dir = data_dir(a.data_dir);
+    let url = a.database_url.as_deref();
     match a.cmd {
         AdminCmd::Init { tenant, user } => {
-            let sec = match open(&dir) {
+            let sec = match open(&dir, url) {
                 Ok(s) => s,
                 Err(e) => return Ok(fail(&e)),
             };
@@ -125,7 +130,7 @@ pub fn run(a: AdminArgs) -> R {
                     }
                 }
             }
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             match sec.create_user(None, &tenant, &user, &roles, "cli") {
                 Ok((id, otp)) => {
                     println!("利用者 {user}(利用者番号 {id})を作成しました / created user {user} (id {id})");
@@ -137,7 +142,7 @@ pub fn run(a: AdminArgs) -> R {
             }
         }
         AdminCmd::Unlock { tenant, user } => {
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             match sec.unlock(None, &tenant, &user, "cli") {
                 Ok(()) => {
                     println!("{tenant}/{user} のロックを解除しました / unlocked {tenant}/{user}");
@@ -147,7 +152,7 @@ pub fn run(a: AdminArgs) -> R {
             }
         }
         AdminCmd::ResetPassword { tenant, user } => {
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             match sec.reset_password(None, &tenant, &user, "cli") {
                 Ok(otp) => {
                     println!("  一時パスワード / one-time password:  {}", otp.expose());
@@ -162,14 +167,14 @@ pub fn run(a: AdminArgs) -> R {
             user,
             enable,
         } => {
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             match sec.set_disabled(None, &tenant, &user, !enable, "cli") {
                 Ok(()) => Ok(ExitCode::SUCCESS),
                 Err(e) => Ok(fail(&e)),
             }
         }
         AdminCmd::Users { tenant, json } => {
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             let now = sec.now();
             let users = sec.store().list_users(tenant.as_deref())?;
             if json {
@@ -226,7 +231,7 @@ pub fn run(a: AdminArgs) -> R {
                         .ok_or_else(|| format!("権限「{s}」は不正です / unknown scope '{s}'"))?,
                 );
             }
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             match sec.create_api_token(
                 None,
                 &tenant,
@@ -245,14 +250,14 @@ pub fn run(a: AdminArgs) -> R {
             }
         }
         AdminCmd::TokenRevoke { tenant, id } => {
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             match sec.revoke_api_token(None, &tenant, id, "cli") {
                 Ok(()) => Ok(ExitCode::SUCCESS),
                 Err(e) => Ok(fail(&e)),
             }
         }
         AdminCmd::CheckWeak => {
-            let sec = open_existing(&dir)?;
+            let sec = open_existing(&dir, url)?;
             match weak::refuse_weak_accounts(sec.store().as_ref()) {
                 Ok(()) => {
                     println!("弱い・既定のパスワードの利用者はいません / no account has a known weak or default password");

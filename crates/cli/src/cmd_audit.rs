@@ -12,6 +12,10 @@ pub struct AuditArgs {
     /// Data directory holding santei.db [default: $SANTEI_DATA, else ~/.local/share/santei]
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// PostgreSQL holding the security state, as given to `santei serve --database-url`
+    /// (postgres://user:password@host:port/database); without it, santei.db in the data directory
+    #[arg(long, global = true, env = "SANTEI_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -35,7 +39,8 @@ enum AuditCmd {
 
 pub fn run(a: AuditArgs) -> R {
     let dir = data_dir(a.data_dir);
-    let sec = match open_existing(&dir) {
+    let url = a.database_url.as_deref();
+    let sec = match open_existing(&dir, url) {
         Ok(s) => s,
         Err(e) => return Ok(fail(&e)),
     };

@@ -97,7 +97,7 @@ pub fn run(a: BackupArgs) -> R {
             match backup::create(&dir, &to, &k, now) {
                 Ok(c) => {
                     if dir.join(santei_security::store::sqlite::DB_FILE).is_file() {
-                        let sec = open(&dir)?;
+                        let sec = open(&dir, None)?;
                         sec.audit(
                             AuditEvent::new(
                                 "",
@@ -195,7 +195,7 @@ pub fn run(a: BackupArgs) -> R {
                         .iter()
                         .any(|f| f.name == santei_security::store::sqlite::DB_FILE)
                     {
-                        let sec = open(&dir)?;
+                        let sec = open(&dir, None)?;
                         sec.audit(
                             AuditEvent::new(
                                 "",

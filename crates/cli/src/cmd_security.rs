@@ -1,7 +1,9 @@
 //! Shared helpers of the security commands (`admin`, `audit`, `backup`).
 
 use santei_security::audit::ANCHOR_FILE;
-use santei_security::{Config, SecError, Security, SqliteStore, SystemClock};
+use santei_security::{
+    Config, PostgresStore, SecError, Security, SecurityStore, SqliteStore, SystemClock,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,19 +15,27 @@ pub fn data_dir(d: Option<PathBuf>) -> PathBuf {
     crate::cmd_master::data_dir(d)
 }
 
-/// Open the security layer on the data directory's `santei.db` (created if missing), with the
-/// audit anchor file beside it.
-pub fn open(dir: &Path) -> Result<Security, SecError> {
-    let store = SqliteStore::open_data_dir(dir)?;
+/// Open the security layer: in the PostgreSQL database of `database_url` (`postgres://…`, as
+/// `santei serve --database-url` uses it), else on the data directory's `santei.db` (created if
+/// missing); the audit anchor file is in the data directory either way.
+pub fn open(dir: &Path, database_url: Option<&str>) -> Result<Security, SecError> {
+    let store: Arc<dyn SecurityStore> = match database_url {
+        Some(u) if santei_server::is_postgres_url(u) => Arc::new(PostgresStore::open(u)?),
+        _ => Arc::new(SqliteStore::open_data_dir(dir)?),
+    };
     let cfg = Config {
         anchor_file: Some(dir.join(ANCHOR_FILE)),
         ..Config::default()
     };
-    Ok(Security::new(Arc::new(store), Arc::new(SystemClock), cfg))
+    Ok(Security::new(store, Arc::new(SystemClock), cfg))
 }
 
-/// Open only if the database already exists (commands that must not create one).
-pub fn open_existing(dir: &Path) -> Result<Security, SecError> {
+/// Open only if the database already exists (commands that must not create one). A PostgreSQL
+/// database is taken as existing (its security tables are created by the first open).
+pub fn open_existing(dir: &Path, database_url: Option<&str>) -> Result<Security, SecError> {
+    if database_url.is_some_and(santei_server::is_postgres_url) {
+        return open(dir, database_url);
+    }
     let db = dir.join(santei_security::store::sqlite::DB_FILE);
     if !db.is_file() {
         return Err(SecError::invalid(
@@ -37,7 +47,7 @@ pub fn open_existing(dir: &Path) -> Result<Security, SecError> {
             format!("{} does not exist (check the data directory)", db.display()),
         ));
     }
-    open(dir)
+    open(dir, None)
 }
 
 /// Print an error in both languages and return exit code 1 (a detected problem, as opposed to a

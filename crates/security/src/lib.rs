@@ -19,4 +19,6 @@ pub use error::{ErrorKind, Result, SecError};
 pub use model::{AuditEntry, AuditEvent, Outcome};
 pub use rbac::{allowed, Action, Principal, Role, Subject};
 pub use store::{MemoryStore, SecurityStore, SqliteStore};
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
 pub use util::{Clock, Secret, SystemClock, TestClock};

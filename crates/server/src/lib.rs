@@ -157,15 +157,26 @@ impl AppState {
     }
 }
 
-/// Open the security store of a data directory (SQLite `security_*` tables in `santei.db`,
-/// also in PostgreSQL mode — see the README) with the audit anchor beside it.
-pub fn open_security(data_dir: &std::path::Path) -> Result<Arc<Security>, String> {
-    let store = santei_security::SqliteStore::open_data_dir(data_dir).map_err(|e| e.to_string())?;
+/// Whether `--database-url` names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Open the security store: with a PostgreSQL `database_url` the `security_*` tables live in that
+/// database (shared by every node); otherwise in the data directory's SQLite `santei.db`. The
+/// audit anchor file is per node, in the data directory.
+///
+/// Blocking (the PostgreSQL client runs its own runtime): call it from a blocking thread.
+pub fn open_security(data_dir: &std::path::Path, database_url: Option<&str>) -> Result<Arc<Security>, String> {
+    let store: Arc<dyn santei_security::SecurityStore> = match database_url {
+        Some(u) if is_postgres_url(u) => Arc::new(santei_security::PostgresStore::open(u).map_err(|e| e.to_string())?),
+        _ => Arc::new(santei_security::SqliteStore::open_data_dir(data_dir).map_err(|e| e.to_string())?),
+    };
     let cfg = santei_security::Config {
         anchor_file: Some(data_dir.join(santei_security::audit::ANCHOR_FILE)),
         ..santei_security::Config::default()
     };
-    Ok(Arc::new(Security::new(Arc::new(store), Arc::new(santei_security::SystemClock), cfg)))
+    Ok(Arc::new(Security::new(store, Arc::new(santei_security::SystemClock), cfg)))
 }
 
 /// Start-up refusal: any account with a known weak or default password stops the service.
@@ -236,8 +247,9 @@ async fn run_async(cfg: Config) -> Result<(), String> {
     };
     let security = {
         let dir = cfg.data_dir.clone();
+        let url = cfg.database_url.clone();
         tokio::task::spawn_blocking(move || -> Result<Arc<Security>, String> {
-            let sec = open_security(&dir)?;
+            let sec = open_security(&dir, url.as_deref())?;
             refuse_weak_accounts(&sec)?;
             Ok(sec)
         })
@@ -339,18 +351,20 @@ pub mod admin {
 
     /// Create a tenant and its first API token (returned once, never stored).
     pub fn create_tenant(database_url: Option<&str>, data_dir: &std::path::Path, t: NewTenant) -> Result<TenantCreated, String> {
+        // Outside the runtime: the PostgreSQL security store's client must not run inside one.
+        let sec = open_security(data_dir, database_url)?;
         rt()?.block_on(async {
             let st = storage::open(database_url, data_dir).await.map_err(|e| e.to_string())?;
-            let sec = open_security(data_dir)?;
             new_tenant(&st, &sec, t).await.map_err(|e| format!("{} — {}", e.message_ja, e.message_en))
         })
     }
 
     /// Issue another API token for a tenant.
     pub fn issue_token(database_url: Option<&str>, data_dir: &std::path::Path, tenant_id: &str, label: &str) -> Result<String, String> {
+        // Outside the runtime: the PostgreSQL security store's client must not run inside one.
+        let sec = open_security(data_dir, database_url)?;
         rt()?.block_on(async {
             let st = storage::open(database_url, data_dir).await.map_err(|e| e.to_string())?;
-            let sec = open_security(data_dir)?;
             crate::api::tenants::new_token(&st, &sec, tenant_id, label).await.map(|(tok, _)| tok).map_err(|e| format!("{} — {}", e.message_ja, e.message_en))
         })
     }

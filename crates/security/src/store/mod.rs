@@ -1,16 +1,20 @@
-//! Persistence the security layer needs, as a trait, with an in-memory and a SQLite
-//! implementation. Operations that race (failure counting, TOTP step use, recovery-code use,
-//! audit append) are single atomic methods so that concurrent logins cannot bypass lockout or
-//! replay protection.
+//! Persistence the security layer needs, as a trait, with an in-memory, a SQLite and (cargo
+//! feature `postgres`) a PostgreSQL implementation. Operations that race (failure counting, TOTP
+//! step use, recovery-code use, audit append) are single atomic methods so that concurrent logins
+//! cannot bypass lockout or replay protection.
 
 use crate::error::Result;
 use crate::model::{ApiToken, AuditEntry, NewUser, Session, User};
 use crate::rbac::Role;
 
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Result of recording a failed attempt.

@@ -33,11 +33,74 @@ pub fn sqlite() -> (Security, Arc<TestClock>) {
     )
 }
 
-/// Both stores, for tests that must hold for each.
+/// Every store, for tests that must hold for each: memory, SQLite, and PostgreSQL when
+/// `SANTEI_TEST_POSTGRES_URL` is set (required under `CI=true`).
 pub fn both() -> Vec<(&'static str, Security, Arc<TestClock>)> {
     let (a, ca) = memory();
     let (b, cb) = sqlite();
-    vec![("memory", a, ca), ("sqlite", b, cb)]
+    let mut v = vec![("memory", a, ca), ("sqlite", b, cb)];
+    if let Some((c, cc)) = postgres() {
+        v.push(("postgres", c, cc));
+    }
+    v
+}
+
+/// The test PostgreSQL URL, if set. Under `CI=true` it is required: fail loudly, skip nothing.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("SANTEI_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => {
+            if cfg!(not(feature = "postgres")) && std::env::var("CI").is_ok_and(|c| c == "true") {
+                panic!("CI=true: santei-security's PostgreSQL tests need `--features postgres` (or `cargo test --workspace`)");
+            }
+            Some(u)
+        }
+        _ => {
+            if std::env::var("CI").is_ok_and(|c| c == "true") {
+                panic!("CI=true but SANTEI_TEST_POSTGRES_URL is not set: run `.ci/postgres.sh` and export its URL");
+            }
+            eprintln!("note: SANTEI_TEST_POSTGRES_URL not set; PostgreSQL security-store tests not run here");
+            None
+        }
+    }
+}
+
+/// A schema name no other test (in this or another test process) uses.
+pub fn fresh_schema() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "sec_t_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// A PostgreSQL store in a fresh schema of the test database (None when no URL is set).
+#[cfg(feature = "postgres")]
+pub fn postgres_store() -> Option<(Arc<PostgresStore>, String, String)> {
+    let url = postgres_url()?;
+    let schema = fresh_schema();
+    let s = PostgresStore::open_in_schema(&url, Some(&schema)).expect("open PostgreSQL store");
+    Some((Arc::new(s), url, schema))
+}
+
+#[cfg(feature = "postgres")]
+pub fn postgres() -> Option<(Security, Arc<TestClock>)> {
+    let (store, _, _) = postgres_store()?;
+    let clock = Arc::new(TestClock::new(T0));
+    Some((Security::new(store, clock.clone(), cfg()), clock))
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn postgres() -> Option<(Security, Arc<TestClock>)> {
+    postgres_url()?;
+    eprintln!("note: santei-security built without the `postgres` feature; PostgreSQL store tests not run");
+    None
 }
 
 pub const GOOD_PW: &str = "kaki-no-tane 7 ringo";

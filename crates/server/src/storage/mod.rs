@@ -363,7 +363,7 @@ pub fn now() -> String {
 /// SQLite file `santei.db` in `data_dir`, created on first start. Migrations are applied.
 pub async fn open(database_url: Option<&str>, data_dir: &std::path::Path) -> Result<DynStorage, StoreError> {
     match database_url {
-        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+        Some(u) if crate::is_postgres_url(u) => {
             Ok(Arc::new(postgres::PgStorage::connect(u).await?))
         }
         Some(u) if u.starts_with("sqlite:") => {

@@ -45,16 +45,25 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
 }
 
-/// Security over the SQLite store of `dir` (as `santei serve` does), cheap Argon2 for tests, a
-/// test clock.
-pub fn test_security(dir: &std::path::Path, clock: Arc<TestClock>) -> Arc<Security> {
-    let store = santei_security::SqliteStore::open_data_dir(dir).expect("security store");
+/// Security over the backend's store as `santei serve` does it (SQLite in `dir`; PostgreSQL in
+/// the test database, in a schema of its own so each server sees only its own users and audit
+/// chain), cheap Argon2 for tests, a test clock.
+pub fn test_security(b: &Backend, dir: &std::path::Path, clock: Arc<TestClock>) -> Arc<Security> {
+    let store: Arc<dyn santei_security::SecurityStore> = match b {
+        Backend::Sqlite => Arc::new(santei_security::SqliteStore::open_data_dir(dir).expect("security store")),
+        Backend::Postgres(url) => {
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static N: AtomicU64 = AtomicU64::new(0);
+            let schema = format!("srv_sec_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), random_code());
+            Arc::new(santei_security::PostgresStore::open_in_schema(url, Some(&schema)).expect("PostgreSQL security store"))
+        }
+    };
     let cfg = santei_security::Config {
         anchor_file: Some(dir.join(santei_security::audit::ANCHOR_FILE)),
         hash: santei_security::password::HashParams::insecure_for_tests(),
         ..santei_security::Config::default()
     };
-    Arc::new(Security::new(Arc::new(store), clock, cfg))
+    Arc::new(Security::new(store, clock, cfg))
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -76,7 +85,7 @@ pub fn start(b: &Backend) -> TestServer {
     let master = santei_master::sample::store().expect("sample master");
     let engines = Engines::new(Some(Arc::new(master)), Some(MasterSource::Sample));
     let clock = Arc::new(TestClock::new(1_780_000_000));
-    let sec = test_security(dir.path(), clock.clone());
+    let sec = test_security(b, dir.path(), clock.clone());
     let state = AppState::new(st, Some(OperatorToken::from_secret(OPERATOR).expect("op")), engines, sec);
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr");
