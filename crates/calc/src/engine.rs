@@ -549,8 +549,8 @@ struct Calc<'a, 'i> {
     store: &'a Store,
     index: Option<&'a Index<'a>>,
     opts: Options,
-    /// Master file names, shared by all lines from the same file.
-    files: Vec<Option<Arc<str>>>,
+    /// Master file names, shared by all lines from the same file (built once with the index).
+    files: &'a [Arc<str>],
     /// Procedure orders resolved once: [visit position][order position].
     resolved: Vec<Vec<Option<&'a Procedure>>>,
     cache: Vec<(usize, &'a Procedure)>,
@@ -630,8 +630,8 @@ impl<'a, 'i> Calc<'a, 'i> {
 
     fn explain(&self, source: Source, rule: &'static str, detail: String) -> Explain {
         let master_file = match self.files.get(source.file as usize) {
-            Some(Some(f)) => f.clone(),
-            _ => Arc::from(self.store.source_name(source)),
+            Some(f) => f.clone(),
+            None => Arc::from(self.store.source_name(source)),
         };
         Explain {
             rule,
@@ -1613,7 +1613,8 @@ pub(crate) fn calculate_in<'a>(store: &'a Store, index: Option<&'a Index<'a>>, i
             killed.push(vis.date);
         }
     }
-    let files = store.sources().iter().map(|s| Some(Arc::from(s.name.as_str()))).collect();
+    // Without an index (one-off calculations) names are made per explained line instead.
+    let files: &[Arc<str>] = index.map(|i| i.files.as_slice()).unwrap_or(&[]);
     let mut c = Calc {
         store,
         index,

@@ -37,6 +37,8 @@ pub struct Index<'a> {
     procedures: HashMap<&'a str, &'a [Procedure]>,
     drugs: HashMap<&'a str, &'a [Drug]>,
     materials: HashMap<&'a str, &'a [Material]>,
+    /// Master file names (by source index), shared by every explained line.
+    pub(crate) files: Vec<std::sync::Arc<str>>,
 }
 
 impl<'a> Index<'a> {
@@ -45,6 +47,7 @@ impl<'a> Index<'a> {
             procedures: group(store.procedures()),
             drugs: group(store.drugs()),
             materials: group(store.materials()),
+            files: store.sources().iter().map(|s| std::sync::Arc::from(s.name.as_str())).collect(),
         }
     }
     pub fn procedure(&self, code: &str, date: Date) -> Option<&'a Procedure> {
