@@ -3,11 +3,6 @@
 
 use std::path::PathBuf;
 
-/// `../shared` relative to the workspace root.
-pub fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
-
 /// The path if it exists. When it is missing: panic under CI=true, else print a notice and return None.
 pub fn shared_path(rel: &str) -> Option<PathBuf> {
     // santei_core::shared::dir() panics under CI (CI=true or 1) when ../shared is missing.
