@@ -55,7 +55,7 @@ fn handmade_example_matches_uke() {
     assert_eq!(want.len(), 6, "{want:?}");
 
     let store = santei_master::sample::store().unwrap();
-    let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/handmade_202505.json")).unwrap();
+    let json = std::fs::read_to_string("tests/data/handmade_202505.json").unwrap();
     let input = PatientMonth::from_json(&json).unwrap();
     let out = calculate(&store, &input).unwrap();
     let mut got: Vec<UnitKey> = out

@@ -9,7 +9,7 @@ fn santei() -> Command {
 }
 
 fn engine_file(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/")).join(rel)
+    std::env::current_dir().expect("cwd").join("../engine/tests/").join(rel)
 }
 
 /// The `input` object of a golden case, written to a temp file.

@@ -5,7 +5,7 @@ use santei_engine::{claims, compute, compute_json, PatientMonthInput};
 use serde_json::{json, Value};
 
 fn base() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/handmade_202505.json")).unwrap();
+    let text = std::fs::read_to_string("tests/data/handmade_202505.json").unwrap();
     serde_json::from_str(&text).unwrap()
 }
 

@@ -5,7 +5,7 @@ use santei_engine::{claims, compute, PatientMonthInput, PayerOffice};
 use santei_uke::Item;
 
 fn cases() -> Vec<(String, serde_json::Value)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+    let dir = "tests/golden";
     let mut out: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -5,7 +5,7 @@ use santei_core::date::YearMonth;
 use santei_engine::{claims, compute, PatientMonthInput, PayerOffice};
 
 fn input() -> PatientMonthInput {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/handmade_202505.json")).unwrap();
+    let text = std::fs::read_to_string("tests/data/handmade_202505.json").unwrap();
     PatientMonthInput::from_json(&text, "handmade_202505.json").unwrap()
 }
 
