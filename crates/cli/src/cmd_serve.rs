@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// data would cross the network in clear.
     #[arg(long)]
     insecure_dev: bool,
+    /// Commit the audit entry of every request before answering it, calculations included. By
+    /// default the entries of POST /v1/calculate and /v1/uke/check (computations on data the
+    /// caller sends) are committed within 1 ms in groups, which is ~2x faster (SECURITY.md).
+    #[arg(long)]
+    audit_commit_all: bool,
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -48,6 +53,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             _ => None,
         },
         insecure_dev: a.insecure_dev,
+        audit_commit_all: a.audit_commit_all,
     };
     santei_server::run(cfg)?;
     Ok(ExitCode::SUCCESS)

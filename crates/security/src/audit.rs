@@ -147,8 +147,10 @@ pub struct Anchor {
 pub const ANCHOR_FILE: &str = "audit.anchor";
 
 impl Anchor {
+    /// The anchor line. `seq` is zero-padded to 20 digits so that every line has the same length
+    /// and a newer anchor overwrites an older one in place (see [`Anchor::write`]).
     pub fn to_line(&self) -> String {
-        format!("santei-audit-anchor-v1 {} {}\n", self.seq, hex(&self.hash))
+        format!("santei-audit-anchor-v1 {:020} {}\n", self.seq, hex(&self.hash))
     }
     pub fn parse(s: &str) -> Option<Anchor> {
         let mut it = s.split_whitespace();
@@ -158,31 +160,68 @@ impl Anchor {
         let seq = it.next()?.parse().ok()?;
         let h = unhex(it.next()?)?;
         let hash: [u8; 32] = h.try_into().ok()?;
+        if it.next().is_some() {
+            return None;
+        }
         Some(Anchor { seq, hash })
     }
     /// Read the anchor; `Ok(None)` if there is none yet.
     pub fn read(path: &Path) -> Result<Option<Anchor>> {
-        match std::fs::read_to_string(path) {
-            Ok(s) => Anchor::parse(&s).map(Some).ok_or_else(|| {
-                SecError::integrity(
-                    "S302",
-                    format!(
-                        "{}: 監査ログのアンカーファイルが壊れています",
-                        path.display()
-                    ),
-                    format!("{}: audit anchor file is malformed", path.display()),
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(SecError::io(path, &e)),
+        // A read that races an in-place write could see a mix of two lines: read again before
+        // calling the file malformed.
+        for attempt in 0..3 {
+            match std::fs::read_to_string(path) {
+                Ok(s) => {
+                    if let Some(a) = Anchor::parse(&s) {
+                        return Ok(Some(a));
+                    }
+                    if attempt < 2 {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(SecError::io(path, &e)),
+            }
         }
+        Err(SecError::integrity(
+            "S302",
+            format!("{}: 監査ログのアンカーファイルが壊れています", path.display()),
+            format!("{}: audit anchor file is malformed", path.display()),
+        ))
     }
-    /// Replace the anchor atomically (write a temporary file, rename).
+    /// Write the anchor. The line has a fixed length and is written over the previous one in
+    /// place, in one `pwrite` at offset 0 (a single sector: old or new line after a crash). Not a
+    /// temporary file and a rename: on ext4 a rename over an existing file forces the new file
+    /// to disk (`auto_da_alloc`), which cost more than the audit insert itself on every request.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let r: [u8; 6] = crate::util::random_bytes()?;
-        let tmp = path.with_extension(format!("tmp-{}-{}", std::process::id(), hex(&r)));
-        std::fs::write(&tmp, self.to_line()).map_err(|e| SecError::io(&tmp, &e))?;
-        std::fs::rename(&tmp, path).map_err(|e| SecError::io(path, &e))
+        use std::io::Write;
+        let line = self.to_line();
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| SecError::io(path, &e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            f.write_all_at(line.as_bytes(), 0)
+                .map_err(|e| SecError::io(path, &e))?;
+        }
+        #[cfg(not(unix))]
+        {
+            use std::io::{Seek, SeekFrom};
+            f.seek(SeekFrom::Start(0))
+                .and_then(|_| f.write_all(line.as_bytes()))
+                .map_err(|e| SecError::io(path, &e))?;
+        }
+        // An anchor written by an older version (shorter line) leaves a tail: cut it.
+        let len = f.metadata().map_err(|e| SecError::io(path, &e))?.len();
+        if len != line.len() as u64 {
+            f.set_len(line.len() as u64)
+                .map_err(|e| SecError::io(path, &e))?;
+        }
+        f.flush().map_err(|e| SecError::io(path, &e))
     }
 }
 
@@ -256,4 +295,31 @@ pub fn verify_chain(store: &dyn SecurityStore, anchor: Option<Anchor>) -> Result
         head_hash: prev,
         broken,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchor_is_rewritten_in_place_with_a_fixed_length() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(ANCHOR_FILE);
+        // An anchor as an older version wrote it (no padding), then ones from this version.
+        std::fs::write(&p, format!("santei-audit-anchor-v1 7 {}\n", hex(&[7u8; 32]))).unwrap();
+        assert_eq!(Anchor::read(&p).unwrap(), Some(Anchor { seq: 7, hash: [7; 32] }));
+        for (seq, b) in [(8i64, 8u8), (123_456_789, 9), (10, 10)] {
+            let a = Anchor { seq, hash: [b; 32] };
+            a.write(&p).unwrap();
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert_eq!(text, a.to_line());
+            assert_eq!(text.len(), 109);
+            assert_eq!(Anchor::read(&p).unwrap(), Some(a));
+        }
+        // Anything else in the file is malformed, not silently accepted.
+        std::fs::write(&p, format!("santei-audit-anchor-v1 7 {} extra\n", hex(&[7u8; 32]))).unwrap();
+        assert_eq!(Anchor::read(&p).unwrap_err().code, "S302");
+        std::fs::write(&p, "santei-audit-anchor-v1 x\n").unwrap();
+        assert_eq!(Anchor::read(&p).unwrap_err().code, "S302");
+    }
 }

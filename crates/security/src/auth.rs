@@ -25,7 +25,8 @@ use crate::store::SecurityStore;
 use crate::totp;
 use crate::util::{base32, hex, random_bytes, sha256, Clock, Secret};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// Settings (all have safe defaults).
 #[derive(Debug, Clone)]
@@ -50,6 +51,11 @@ pub struct Config {
     /// If set, the audit head is also written to this file after each append (see
     /// [`audit::Anchor`]).
     pub anchor_file: Option<PathBuf>,
+    /// A valid API token is remembered in memory for this many seconds, so machine clients cost
+    /// no database read per request (default 5; 0 turns the cache off). Revoking through this
+    /// node takes effect at once; a revocation made on another node (shared PostgreSQL) within
+    /// this many seconds. Expiry is always checked against the token's own `expires_at`.
+    pub token_cache_secs: i64,
 }
 
 impl Default for Config {
@@ -66,6 +72,7 @@ impl Default for Config {
             issuer: "santei".into(),
             recovery_codes: 10,
             anchor_file: None,
+            token_cache_secs: 5,
         }
     }
 }
@@ -149,7 +156,27 @@ pub struct Security {
     dummy: OnceLock<String>,
     /// Serialises anchor writes and keeps them monotonic (highest seq written so far).
     anchor_seq: Mutex<i64>,
+    /// Valid API tokens seen lately: SHA-256 of the token → (principal, token expiry, cached at).
+    token_cache: RwLock<TokenCache>,
 }
+
+/// `generation` counts revocations: a lookup that started before a revocation does not enter
+/// its result afterwards (it may have read the token before the revocation committed).
+#[derive(Default)]
+struct TokenCache {
+    generation: u64,
+    map: HashMap<[u8; 32], CachedToken>,
+}
+
+#[derive(Clone)]
+struct CachedToken {
+    principal: Principal,
+    expires_at: i64,
+    cached_at: i64,
+}
+
+/// Upper bound of the API token cache (cleared when full; only valid tokens enter it).
+const TOKEN_CACHE_MAX: usize = 4096;
 
 impl Security {
     pub fn new(store: Arc<dyn SecurityStore>, clock: Arc<dyn Clock>, cfg: Config) -> Self {
@@ -159,6 +186,7 @@ impl Security {
             cfg,
             dummy: OnceLock::new(),
             anchor_seq: Mutex::new(0),
+            token_cache: RwLock::new(TokenCache::default()),
         }
     }
 
@@ -176,8 +204,31 @@ impl Security {
 
     /// Append an event to the hash-chained audit log (and refresh the anchor file if configured).
     pub fn audit(&self, ev: AuditEvent) -> Result<AuditEntry> {
+        let mut v = self.audit_batch(std::slice::from_ref(&ev))?;
+        v.pop().ok_or_else(|| SecError::internal("監査ログの追記結果がありません", "audit append returned no entry"))
+    }
+
+    /// Append several events in one transaction (group commit: what the service's audit writer
+    /// uses under load) and refresh the anchor once, to the last of them. All or none are
+    /// appended; they get consecutive sequence numbers in the given order and share one time.
+    pub fn audit_batch(&self, evs: &[AuditEvent]) -> Result<Vec<AuditEntry>> {
+        let entries = self.append_audit_entries(evs)?;
+        if let Some(e) = entries.last() {
+            self.refresh_anchor(e)?;
+        }
+        Ok(entries)
+    }
+
+    /// The first half of [`Self::audit_batch`]: append to the store, leave the anchor file alone
+    /// (for a caller that must tell a failed append, to be retried, from a failed anchor write,
+    /// not to be appended twice).
+    pub fn append_audit_entries(&self, evs: &[AuditEvent]) -> Result<Vec<AuditEntry>> {
+        if evs.is_empty() {
+            return Ok(Vec::new());
+        }
         let time = self.clock.now();
-        let build = |seq: i64, prev: &[u8]| {
+        let build = |i: usize, seq: i64, prev: &[u8]| {
+            let ev = &evs[i];
             let mut e = AuditEntry {
                 seq,
                 time,
@@ -195,18 +246,24 @@ impl Security {
             e.hash = audit::entry_hash(&e).to_vec();
             e
         };
-        let e = self.store.append_audit(&build)?;
-        if let Some(p) = &self.cfg.anchor_file {
-            // Concurrent appends finish in any order: write under a lock, never move backwards.
-            let mut last = self.anchor_seq.lock().unwrap_or_else(|p| p.into_inner());
-            if e.seq > *last {
-                let mut hash = [0u8; 32];
-                hash.copy_from_slice(&e.hash);
-                Anchor { seq: e.seq, hash }.write(p)?;
-                *last = e.seq;
-            }
+        self.store.append_audit(evs.len(), &build)
+    }
+
+    /// The second half of [`Self::audit_batch`]: record `e` as the head in the anchor file (if
+    /// one is configured), unless a later entry is recorded there already.
+    pub fn refresh_anchor(&self, e: &AuditEntry) -> Result<()> {
+        let Some(p) = &self.cfg.anchor_file else {
+            return Ok(());
+        };
+        // Concurrent appends finish in any order: write under a lock, never move backwards.
+        let mut last = self.anchor_seq.lock().unwrap_or_else(|p| p.into_inner());
+        if e.seq > *last {
+            let mut hash = [0u8; 32];
+            hash.copy_from_slice(&e.hash);
+            Anchor { seq: e.seq, hash }.write(p)?;
+            *last = e.seq;
         }
-        Ok(e)
+        Ok(())
     }
 
     /// Verify the audit chain (and the anchor file, if configured and present).
@@ -766,6 +823,10 @@ impl Security {
         }
         let h = sha256(token.as_bytes());
         if token.starts_with(API_PREFIX) {
+            if let Some(p) = self.cached_token(&h, now) {
+                return Ok(p);
+            }
+            let generation = self.token_cache.read().unwrap_or_else(|p| p.into_inner()).generation;
             let t = self
                 .store
                 .api_token(&h)?
@@ -773,7 +834,7 @@ impl Security {
             if t.revoked_at.is_some() || t.expires_at <= now {
                 return Err(SecError::unauthenticated());
             }
-            return Ok(Principal {
+            let p = Principal {
                 tenant: t.tenant,
                 subject: Subject::ApiClient {
                     id: t.id,
@@ -781,7 +842,25 @@ impl Security {
                 },
                 roles: vec![Role::ApiClient],
                 scopes: Some(t.scopes),
-            });
+            };
+            if self.cfg.token_cache_secs > 0 {
+                let mut c = self.token_cache.write().unwrap_or_else(|p| p.into_inner());
+                if c.generation != generation {
+                    return Ok(p);
+                }
+                if c.map.len() >= TOKEN_CACHE_MAX {
+                    c.map.clear();
+                }
+                c.map.insert(
+                    h,
+                    CachedToken {
+                        principal: p.clone(),
+                        expires_at: t.expires_at,
+                        cached_at: now,
+                    },
+                );
+            }
+            return Ok(p);
         }
         if !token.starts_with(SESSION_PREFIX) {
             return Err(SecError::unauthenticated());
@@ -818,6 +897,24 @@ impl Security {
             roles: u.roles.into_iter().filter(|r| r.is_human()).collect(),
             scopes: None,
         })
+    }
+
+    /// The in-memory half of [`Self::authenticate_bearer`]: the principal of an API token
+    /// validated within the last `token_cache_secs` and not expired, without touching the store
+    /// (so an async caller can skip the blocking pool). `None`: ask `authenticate_bearer`.
+    pub fn authenticate_cached(&self, token: &str) -> Option<Principal> {
+        let token = token.trim();
+        if token.len() > 200 || !token.starts_with(API_PREFIX) {
+            return None;
+        }
+        self.cached_token(&sha256(token.as_bytes()), self.clock.now())
+    }
+
+    fn cached_token(&self, h: &[u8; 32], now: i64) -> Option<Principal> {
+        let c = self.token_cache.read().unwrap_or_else(|p| p.into_inner());
+        let t = c.map.get(h)?;
+        (t.expires_at > now && now - t.cached_at < self.cfg.token_cache_secs)
+            .then(|| t.principal.clone())
     }
 
     /// Check `who` may do `action` on `tenant`'s data. Another tenant's data answers "not
@@ -944,7 +1041,15 @@ impl Security {
         source: &str,
     ) -> Result<()> {
         let actor = self.actor_for(who, tenant, source)?;
-        if !self.store.revoke_api_token(tenant, id, self.clock.now())? {
+        let revoked = self.store.revoke_api_token(tenant, id, self.clock.now());
+        // Forget cached tokens (whatever the outcome): from here a revoked token does not pass
+        // on this node, not even through a lookup that was under way during the revocation.
+        {
+            let mut c = self.token_cache.write().unwrap_or_else(|p| p.into_inner());
+            c.generation += 1;
+            c.map.clear();
+        }
+        if !revoked? {
             return Err(SecError::not_found("API トークン", "API token"));
         }
         self.audit(

@@ -358,6 +358,39 @@ fn expired_sessions_and_tokens_refused() {
 }
 
 #[test]
+fn api_token_cache_is_bounded_by_revocation_and_ttl() {
+    for (store, sec, clock) in both() {
+        let e = enrol(&sec, &clock, "T", "admin", &[Role::Administrator], None);
+        let admin = sec.authenticate_bearer(e.session.expose()).unwrap();
+        let (id, tok) = sec
+            .create_api_token(Some(&admin), "T", "emr-1", &[Action::Calculate], 3600, "")
+            .unwrap();
+        // Not yet validated: the in-memory path does not know it.
+        assert!(sec.authenticate_cached(tok.expose()).is_none(), "{store}");
+        sec.authenticate_bearer(tok.expose()).unwrap();
+        let p = sec.authenticate_cached(tok.expose()).expect("cached");
+        assert!(p.can("T", Action::Calculate) && !p.can("T", Action::ReadPatient), "{store}: scopes kept");
+        // Sessions never take the in-memory path.
+        assert!(sec.authenticate_cached(e.session.expose()).is_none(), "{store}");
+        // Revoked by another node (straight in the shared store): this node accepts the token
+        // for at most token_cache_secs, then refuses it.
+        assert!(sec.store().revoke_api_token("T", id, clock.now()).unwrap());
+        assert!(sec.authenticate_bearer(tok.expose()).is_ok(), "{store}: within the cache window");
+        clock.advance(sec.config().token_cache_secs);
+        assert!(sec.authenticate_cached(tok.expose()).is_none(), "{store}");
+        assert_eq!(sec.authenticate_bearer(tok.expose()).unwrap_err().code, "S002", "{store}: after the window");
+        // Revoked through this node: refused at once, cache or not.
+        let (id, tok) = sec
+            .create_api_token(Some(&admin), "T", "emr-2", &[Action::Calculate], 3600, "")
+            .unwrap();
+        sec.authenticate_bearer(tok.expose()).unwrap();
+        sec.revoke_api_token(Some(&admin), "T", id, "").unwrap();
+        assert!(sec.authenticate_cached(tok.expose()).is_none(), "{store}");
+        assert!(sec.authenticate_bearer(tok.expose()).is_err(), "{store}: revoked here");
+    }
+}
+
+#[test]
 fn api_token_scopes_limited_to_api_client_role() {
     let (sec, _) = memory();
     assert_eq!(

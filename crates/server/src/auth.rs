@@ -17,7 +17,8 @@
 //!   fails closed (401) rather than open.
 
 use crate::error::ApiError;
-use crate::security::{audit, SERVICE_TENANT};
+use crate::audit_writer::Durability;
+use crate::security::SERVICE_TENANT;
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::{header, request::Parts, HeaderMap};
@@ -231,6 +232,17 @@ pub fn audited(method: &str, route: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether an audited request waits for its entry to be committed (see [`crate::audit_writer`]):
+/// computations on data the caller sends (calculate, UKE check) are buffered; everything that
+/// reads or changes stored records waits.
+pub fn durability(action: &str) -> Durability {
+    if action == actions::CALCULATE || action == "claims.check" {
+        Durability::Buffered
+    } else {
+        Durability::Commit
+    }
+}
+
 /// (resource type, resource id, detail) of an audited request, from the route's path parameters
 /// (internal ids only: never names or insurer numbers).
 fn resource_of(route: &str, params: &[(String, String)], created: Option<&str>) -> (String, String, String) {
@@ -327,11 +339,9 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
         detail.push_str(&format!("{method} {r} status={status}"));
         let (atenant, actor) = who.unwrap_or_else(|| (SERVICE_TENANT.to_string(), "operator".to_string()));
         let ev = AuditEvent::new(&atenant, &actor, action, outcome).source(&source).resource(&rtype, &rid).detail(&detail);
-        if let Err(e) = audit(&app.security, ev).await {
+        if let Err(e) = app.audit.append(ev, durability(action)).await {
             // Fail closed: patient data is not handed out (nor a change acknowledged) unaudited.
-            tracing::error!(code = e.code, "audit write failed; answering 503");
-            return ApiError::unavailable("audit_unavailable", "監査ログに記録できないため処理を完了できません", "cannot write the audit log")
-                .into_response();
+            return e.into_response();
         }
     }
     if let Some(t) = tenant {

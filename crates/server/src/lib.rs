@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod audit_writer;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -146,6 +147,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// santei-security: logins, sessions, API tokens, roles, audit log.
     pub security: Arc<Security>,
+    /// Group commit of the per-request audit entries (see [`audit_writer`]).
+    pub audit: Arc<audit_writer::AuditWriter>,
 }
 
 impl AppState {
@@ -153,7 +156,16 @@ impl AppState {
     /// optional operator token.
     pub fn new(storage: DynStorage, operator: Option<OperatorToken>, engines: Engines, security: Arc<Security>) -> Self {
         let auth = Arc::new(SecurityAuthenticator::new(security.clone(), storage.clone(), operator));
-        AppState { storage, auth, engines: Arc::new(engines), metrics: Arc::new(Metrics::default()), security }
+        let audit = Arc::new(audit_writer::AuditWriter::start(security.clone(), false));
+        AppState { storage, auth, engines: Arc::new(engines), metrics: Arc::new(Metrics::default()), security, audit }
+    }
+}
+
+impl AppState {
+    /// `--audit-commit-all`: every audit entry is committed before its request is answered.
+    pub fn audit_commit_all(mut self) -> Self {
+        self.audit = Arc::new(audit_writer::AuditWriter::start(self.security.clone(), true));
+        self
     }
 }
 
@@ -221,6 +233,8 @@ pub struct Config {
     pub tls: Option<tls::TlsFiles>,
     /// Allow plain HTTP on a non-loopback address (development only).
     pub insecure_dev: bool,
+    /// Commit every audit entry before answering, calculations included (see [`audit_writer`]).
+    pub audit_commit_all: bool,
 }
 
 /// Log to stderr in `key=value` form; `RUST_LOG` / `SANTEI_LOG` filter (default `info`).
@@ -282,7 +296,11 @@ async fn run_async(cfg: Config) -> Result<(), String> {
     };
     // A later import into the data directory can be picked up by a reload even if none was there.
     let engines = Engines::new(master, source.or(Some(MasterSource::Dir(cfg.data_dir.clone()))));
-    let state = AppState::new(storage.clone(), operator.clone(), engines, security);
+    let mut state = AppState::new(storage.clone(), operator.clone(), engines, security);
+    if cfg.audit_commit_all {
+        state = state.audit_commit_all();
+    }
+    let audit = state.audit.clone();
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     #[cfg(unix)]
@@ -313,6 +331,10 @@ async fn run_async(cfg: Config) -> Result<(), String> {
     match tls_acceptor {
         Some(acc) => tls::serve_tls(listener, acc, state, shutdown_signal()).await.map_err(|e| e.to_string())?,
         None => serve_on(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?,
+    }
+    // Buffered audit entries of the last requests: committed before the process ends.
+    if audit.flush().await.is_err() {
+        tracing::error!("audit entries still queued at shutdown could not be written");
     }
     tracing::info!("santei serve stopped");
     Ok(())

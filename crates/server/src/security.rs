@@ -1,6 +1,7 @@
 //! santei-security plugged into the service: the [`SecurityAuthenticator`] (sessions and scoped
 //! API tokens through `Security::authenticate_bearer`, plus the operator token), the mapping of
-//! `SecError` to the API error body, and the audit helper.
+//! `SecError` to the API error body, and the blocking-pool helper (audit entries go through
+//! [`crate::audit_writer`]).
 //!
 //! Tenants: santei-security names a tenant by its 医療機関コード (what `santei admin init
 //! --tenant CODE` and `POST /v1/auth/login {"tenant": CODE}` take); the service's storage keys
@@ -11,7 +12,7 @@ use crate::auth::{bearer, AuthFuture, Authenticator, OperatorToken, Principal, R
 use crate::error::ApiError;
 use crate::storage::DynStorage;
 use axum::http::{HeaderMap, StatusCode};
-use santei_security::{AuditEvent, ErrorKind, SecError, Security};
+use santei_security::{ErrorKind, SecError, Security};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -44,12 +45,6 @@ pub async fn blocking<T: Send + 'static>(
         Ok(r) => r.map_err(sec_error),
         Err(_) => Err(ApiError::internal()),
     }
-}
-
-/// Append an audit entry (blocking pool). An entry that cannot be written is an error: the
-/// caller decides whether to fail the request (patient data: yes).
-pub async fn audit(sec: &Arc<Security>, ev: AuditEvent) -> Result<(), ApiError> {
-    blocking(sec, move |s| s.audit(ev).map(|_| ())).await
 }
 
 /// The audit tenant name for service-wide (operator) events.
@@ -89,14 +84,20 @@ impl Authenticator for SecurityAuthenticator {
         Box::pin(async move {
             let tok = bearer(headers).ok_or_else(ApiError::unauthorized)?;
             if tok.starts_with("sst_") || tok.starts_with("sat_") {
-                let t = tok.to_string();
-                let p = blocking(&self.security, move |s| s.authenticate_bearer(&t)).await.map_err(|e| {
-                    if e.status.is_server_error() {
-                        ApiError::unavailable("security_unavailable", "認証基盤に接続できません", "security store unavailable")
-                    } else {
-                        ApiError::unauthorized()
+                // A machine client's token validated within the last few seconds: no blocking call.
+                let p = match self.security.authenticate_cached(tok) {
+                    Some(p) => p,
+                    None => {
+                        let t = tok.to_string();
+                        blocking(&self.security, move |s| s.authenticate_bearer(&t)).await.map_err(|e| {
+                            if e.status.is_server_error() {
+                                ApiError::unavailable("security_unavailable", "認証基盤に接続できません", "security store unavailable")
+                            } else {
+                                ApiError::unauthorized()
+                            }
+                        })?
                     }
-                })?;
+                };
                 // A principal of a tenant the service does not know: credentials are useless here.
                 let tenant_id = self.tenant_id(&p.tenant).await?.ok_or_else(ApiError::unauthorized)?;
                 return Ok(Principal {

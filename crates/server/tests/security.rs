@@ -83,6 +83,30 @@ fn five_failures_lock_and_admin_unlocks() {
 }
 
 #[test]
+fn a_calculation_is_in_the_audit_log_as_soon_as_it_is_answered() {
+    // Calculations are audited through the buffered group commit (audit_writer): an auditor
+    // reading right after the answer still sees the entry, with who, from where and the outcome.
+    let s = start(&Backend::Sqlite);
+    let (_, _, code) = s.tenant_with_code("即時監査診療所");
+    let u = s.user_session(&code, "clerk1", &[Role::Clerk]);
+    let auditor = s.user_session(&code, "aud1", &[Role::Auditor]);
+    let body = json!({"patient": {"birth_date": "1960-04-01", "sex": "1"}, "date": "2024-06-03", "consultation": "revisit", "orders": []});
+    for _ in 0..3 {
+        let r = s.call("POST", "/v1/calculate", Some(&u.session), Some(&body));
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let r = s.call("GET", "/v1/audit?limit=1000", Some(&auditor.session), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let items = r.json();
+    let calcs: Vec<&Value> = items["items"].as_array().unwrap().iter().filter(|e| e["action"] == "calc.calculate").collect();
+    assert_eq!(calcs.len(), 3, "{}", r.text());
+    for e in calcs {
+        assert_eq!((e["outcome"].as_str(), e["source"].as_str().map(|s| s.starts_with("127.0.0.1:"))), (Some("success"), Some(true)), "{e}");
+        assert!(e["actor"].as_str().unwrap().starts_with("user:"), "{e}");
+    }
+}
+
+#[test]
 fn expired_tokens_and_sessions_are_refused() {
     let s = start(&Backend::Sqlite);
     let (_, _, code) = s.tenant_with_code("期限診療所");

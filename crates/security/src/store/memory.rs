@@ -278,16 +278,22 @@ impl SecurityStore for MemoryStore {
             None => Ok(false),
         }
     }
-    fn append_audit(&self, build: AuditBuilder<'_>) -> Result<AuditEntry> {
+    fn append_audit(&self, n: usize, build: AuditBuilder<'_>) -> Result<Vec<AuditEntry>> {
         let mut g = self.g();
-        let (seq, prev) = g
+        let (mut seq, mut prev) = g
             .audit
             .last()
             .map(|e| (e.seq + 1, e.hash.clone()))
             .unwrap_or((1, vec![0u8; 32]));
-        let e = build(seq, &prev);
-        g.audit.push(e.clone());
-        Ok(e)
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let e = build(i, seq, &prev);
+            seq += 1;
+            prev = e.hash.clone();
+            out.push(e);
+        }
+        g.audit.extend(out.iter().cloned());
+        Ok(out)
     }
     fn audit_entries(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
         Ok(self

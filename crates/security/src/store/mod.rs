@@ -25,8 +25,9 @@ pub struct FailureOutcome {
     pub locked_now: Option<i64>,
 }
 
-/// The fields of an audit entry before it gets its place in the chain.
-pub type AuditBuilder<'a> = &'a dyn Fn(i64, &[u8]) -> AuditEntry;
+/// The fields of an audit entry before it gets its place in the chain:
+/// `build(i, seq, prev_hash)` makes the `i`-th entry of a batch for sequence number `seq`.
+pub type AuditBuilder<'a> = &'a dyn Fn(usize, i64, &[u8]) -> AuditEntry;
 
 pub trait SecurityStore: Send + Sync {
     // ----- users -----
@@ -103,9 +104,10 @@ pub trait SecurityStore: Send + Sync {
     fn revoke_api_token(&self, tenant: &str, id: i64, now: i64) -> Result<bool>;
 
     // ----- audit -----
-    /// Append atomically: `build(seq, prev_hash)` makes the entry for the next sequence number
-    /// given the previous entry's hash (all zeros for the first).
-    fn append_audit(&self, build: AuditBuilder<'_>) -> Result<AuditEntry>;
+    /// Append `n` entries atomically, in one transaction (group commit): `build(i, seq,
+    /// prev_hash)` makes the `i`-th for the next sequence number given the previous entry's hash
+    /// (all zeros for the first entry of the log). Either all `n` are appended or none.
+    fn append_audit(&self, n: usize, build: AuditBuilder<'_>) -> Result<Vec<AuditEntry>>;
     /// Entries with `seq > after`, in stored order (by seq), at most `limit`.
     fn audit_entries(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Entries of one tenant (for auditors), newest last.

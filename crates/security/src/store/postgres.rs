@@ -699,7 +699,7 @@ impl SecurityStore for PostgresStore {
             Ok(n == 1)
         })
     }
-    fn append_audit(&self, build: AuditBuilder<'_>) -> Result<AuditEntry> {
+    fn append_audit(&self, n: usize, build: AuditBuilder<'_>) -> Result<Vec<AuditEntry>> {
         self.with(|c| {
             let mut tx = c.transaction()?;
             // One appender at a time across every node. Under READ COMMITTED the next statement
@@ -709,17 +709,23 @@ impl SecurityStore for PostgresStore {
                 "SELECT seq, hash FROM security_audit ORDER BY seq DESC LIMIT 1",
                 &[],
             )?;
-            let (seq, prev) = match head {
+            let (mut seq, mut prev) = match head {
                 Some(r) => (
                     r.try_get::<_, i64>(0)?.saturating_add(1),
                     r.try_get::<_, Vec<u8>>(1)?,
                 ),
                 None => (1, vec![0u8; 32]),
             };
-            let e = build(seq, &prev);
-            insert_audit(&mut tx, &e)?;
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let e = build(i, seq, &prev);
+                insert_audit(&mut tx, &e)?;
+                seq = seq.saturating_add(1);
+                prev = e.hash.clone();
+                out.push(e);
+            }
             tx.commit()?;
-            Ok(e)
+            Ok(out)
         })
     }
     fn audit_entries(&self, after: i64, n: usize) -> Result<Vec<AuditEntry>> {

@@ -519,7 +519,7 @@ impl SecurityStore for SqliteStore {
         )?;
         Ok(n == 1)
     }
-    fn append_audit(&self, build: AuditBuilder<'_>) -> Result<AuditEntry> {
+    fn append_audit(&self, n: usize, build: AuditBuilder<'_>) -> Result<Vec<AuditEntry>> {
         let mut c = self.c();
         // IMMEDIATE: take the write lock before reading the head, so two writers (even in two
         // processes) cannot both chain onto the same entry.
@@ -531,14 +531,22 @@ impl SecurityStore for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let (seq, prev) = head.map(|(s, h)| (s + 1, h)).unwrap_or((1, vec![0u8; 32]));
-        let e = build(seq, &prev);
-        tx.execute(
-            &format!("INSERT INTO security_audit ({AUDIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
-            params![e.seq, e.time, e.tenant, e.actor, e.source, e.action, e.resource_type, e.resource_id, e.outcome, e.detail, e.prev_hash, e.hash],
-        )?;
+        let (mut seq, mut prev) = head.map(|(s, h)| (s + 1, h)).unwrap_or((1, vec![0u8; 32]));
+        let mut out = Vec::with_capacity(n);
+        {
+            let mut st = tx.prepare_cached(&format!(
+                "INSERT INTO security_audit ({AUDIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ))?;
+            for i in 0..n {
+                let e = build(i, seq, &prev);
+                st.execute(params![e.seq, e.time, e.tenant, e.actor, e.source, e.action, e.resource_type, e.resource_id, e.outcome, e.detail, e.prev_hash, e.hash])?;
+                seq += 1;
+                prev = e.hash.clone();
+                out.push(e);
+            }
+        }
         tx.commit()?;
-        Ok(e)
+        Ok(out)
     }
     fn audit_entries(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>> {
         let c = self.c();

@@ -225,6 +225,8 @@ pub async fn read_audit(State(app): State<AppState>, t: TenantCtx, ApiQuery(q): 
     let limit = super::page_limit(q.limit)? as usize;
     let p = t.security()?.clone();
     let after = q.after.unwrap_or(0);
+    // Buffered entries (calculations answered in the last millisecond) first.
+    app.audit.flush().await?;
     let items = blocking(&app.security, move |s| s.read_audit(&p, after, limit)).await?;
     let next = items.last().map(|e| e.seq);
     Ok(Json(json!({ "items": items, "next_after": next })))
