@@ -7,7 +7,8 @@
 #   THREADS=1 CONNS=8 DURATION=20s crates/server/bench/run.sh
 #
 # Env: SANTEI (binary, default $CARGO_TARGET_DIR/release/santei or target/release/santei),
-# THREADS (wrk -t, 1), CONNS (wrk -c, 16), DURATION (20s), PORT (18080), BODY (bench/body.json).
+# THREADS (wrk -t, 1), CONNS (wrk -c, 16), DURATION (20s), PORT (18080), BODY (bench/body.json),
+# SERVE_ARGS (extra `santei serve` options, e.g. --audit-commit-all).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 SANTEI="${SANTEI:-${CARGO_TARGET_DIR:-target}/release/santei}"
@@ -25,7 +26,7 @@ SANTEI_TOKEN="$("$SANTEI" tenant create --code "$code" --name bench --data-dir "
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 export SANTEI_TOKEN
 
-"$SANTEI" serve --listen "127.0.0.1:$PORT" --data-dir "$D" --sample-master "${db_args[@]}" >"$D/serve.out" 2>"$D/serve.log" &
+"$SANTEI" serve --listen "127.0.0.1:$PORT" --data-dir "$D" --sample-master "${db_args[@]}" ${SERVE_ARGS:-} >"$D/serve.out" 2>"$D/serve.log" &
 PID=$!
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$D"' EXIT
 for _ in $(seq 100); do grep -q listening "$D/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -43,3 +44,6 @@ LOADPID=$!
 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s calc.lua "http://127.0.0.1:$PORT/v1/calculate"
 wait "$LOADPID"
 echo "load average (1 min) during the run: $(tr '\n' ' ' < "$D/load")"
+# Every answered calculation has its audit entry (graceful stop commits buffered ones first).
+kill "$PID"; wait "$PID" 2>/dev/null || true
+[ "$DB" = sqlite ] && "$SANTEI" audit verify --data-dir "$D" | tail -1
