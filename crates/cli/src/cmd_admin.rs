@@ -83,6 +83,10 @@ enum AdminCmd {
         /// Lifetime in days (1–366)
         #[arg(long, default_value_t = 90)]
         days: i64,
+        /// Mutual TLS: bind the token to this client certificate (PEM). The token then works
+        /// only on connections presenting that certificate (`santei serve --tls-client-ca`).
+        #[arg(long, value_name = "FILE")]
+        client_cert: Option<std::path::PathBuf>,
     },
     /// Revoke an API token.
     TokenRevoke {
@@ -223,7 +227,12 @@ pub fn run(a: AdminArgs) -> R {
             name,
             scope,
             days,
+            client_cert,
         } => {
+            let cert = match &client_cert {
+                Some(f) => Some(santei_server::tls::pem_cert_sha256(f)?),
+                None => None,
+            };
             let mut scopes = Vec::new();
             for s in &scope {
                 scopes.push(
@@ -232,17 +241,22 @@ pub fn run(a: AdminArgs) -> R {
                 );
             }
             let sec = open_existing(&dir, url)?;
-            match sec.create_api_token(
+            match sec.create_api_token_bound(
                 None,
                 &tenant,
                 &name,
                 &scopes,
                 days.saturating_mul(86400),
+                cert,
                 "cli",
             ) {
                 Ok((id, tok)) => {
                     println!("API トークン(番号 {id})/ API token (id {id}):");
                     println!("  {}", tok.expose());
+                    if let Some(c) = cert {
+                        let fp: String = c.iter().map(|b| format!("{b:02x}")).collect();
+                        println!("クライアント証明書 SHA-256 / bound to client certificate SHA-256: {fp}");
+                    }
                     println!("一度だけ表示されます。保存されるのはハッシュのみです / shown once; only its hash is stored.");
                     Ok(ExitCode::SUCCESS)
                 }

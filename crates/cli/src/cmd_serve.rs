@@ -30,6 +30,13 @@ pub struct ServeArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Mutual TLS for machine clients: PEM CA certificate(s) that client certificates must chain
+    /// to. A presented certificate is verified; API tokens bound to one need it.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// With --tls-client-ca: refuse connections without a valid client certificate.
+    #[arg(long, requires = "tls_client_ca")]
+    tls_require_client_cert: bool,
     /// Allow plain HTTP on a non-loopback address. Development only: credentials and patient
     /// data would cross the network in clear.
     #[arg(long)]
@@ -49,7 +56,12 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         operator_token_file: a.operator_token_file,
         sample_master: a.sample_master,
         tls: match (a.tls_cert, a.tls_key) {
-            (Some(cert), Some(key)) => Some(santei_server::tls::TlsFiles { cert, key }),
+            (Some(cert), Some(key)) => Some(santei_server::tls::TlsFiles {
+                cert,
+                key,
+                client_ca: a.tls_client_ca,
+                require_client_cert: a.tls_require_client_cert,
+            }),
             _ => None,
         },
         insecure_dev: a.insecure_dev,

@@ -222,3 +222,31 @@ fn admin_audit_backup_round_trip() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn token_create_binds_to_a_client_certificate_file() {
+    use sha2::Digest;
+    let t = tempfile::tempdir().unwrap();
+    let (cfg, data) = (t.path().join("cfg"), t.path().join("data"));
+    let d = data.to_str().unwrap();
+    let o = santei(&cfg).args(["admin", "init", "--data-dir", d, "--tenant", "1310000002", "--user", "admin"]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let ck = rcgen::generate_simple_self_signed(vec!["emr-1".to_string()]).unwrap();
+    let pem = t.path().join("client.pem");
+    std::fs::write(&pem, ck.cert.pem()).unwrap();
+    let want: String = sha2::Sha256::digest(ck.cert.der()).iter().map(|b| format!("{b:02x}")).collect();
+    let o = santei(&cfg)
+        .args(["admin", "token-create", "--data-dir", d, "--tenant", "1310000002", "--name", "emr-1", "--scope", "calculate", "--client-cert"])
+        .arg(&pem)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("client certificate SHA-256: {want}")), "{}", text(&o));
+    // A file that is not a certificate: a clear error, no token.
+    let o = santei(&cfg)
+        .args(["admin", "token-create", "--data-dir", d, "--tenant", "1310000002", "--name", "emr-2", "--scope", "calculate", "--client-cert", d])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).contains("cannot read certificate") && !text(&o).contains("sat_"), "{}", text(&o));
+}

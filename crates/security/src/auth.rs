@@ -173,6 +173,16 @@ struct CachedToken {
     principal: Principal,
     expires_at: i64,
     cached_at: i64,
+    client_cert_sha256: Option<[u8; 32]>,
+}
+
+/// A token bound to a client certificate passes only with that certificate (constant time).
+fn cert_matches(bound: &Option<[u8; 32]>, presented: Option<&[u8; 32]>) -> bool {
+    match (bound, presented) {
+        (None, _) => true,
+        (Some(b), Some(p)) => crate::util::ct_eq(b, p),
+        (Some(_), None) => false,
+    }
 }
 
 /// Upper bound of the API token cache (cleared when full; only valid tokens enter it).
@@ -816,6 +826,17 @@ impl Security {
     /// Authenticate a bearer token (session or API token). Cheap: one SHA-256 and one indexed
     /// lookup; no Argon2. Any problem gives the same `S002` error.
     pub fn authenticate_bearer(&self, token: &str) -> Result<Principal> {
+        self.authenticate_bearer_from(token, None)
+    }
+
+    /// [`Self::authenticate_bearer`] on a connection that presented a verified client
+    /// certificate (mutual TLS) with this SHA-256 of its DER bytes, or none. A token bound to a
+    /// certificate ([`Self::create_api_token_bound`]) passes only with that certificate.
+    pub fn authenticate_bearer_from(
+        &self,
+        token: &str,
+        client_cert_sha256: Option<&[u8; 32]>,
+    ) -> Result<Principal> {
         let now = self.clock.now();
         let token = token.trim();
         if token.len() > 200 {
@@ -823,7 +844,7 @@ impl Security {
         }
         let h = sha256(token.as_bytes());
         if token.starts_with(API_PREFIX) {
-            if let Some(p) = self.cached_token(&h, now) {
+            if let Some(p) = self.cached_token(&h, now, client_cert_sha256) {
                 return Ok(p);
             }
             let generation = self.token_cache.read().unwrap_or_else(|p| p.into_inner()).generation;
@@ -831,7 +852,10 @@ impl Security {
                 .store
                 .api_token(&h)?
                 .ok_or_else(SecError::unauthenticated)?;
-            if t.revoked_at.is_some() || t.expires_at <= now {
+            if t.revoked_at.is_some()
+                || t.expires_at <= now
+                || !cert_matches(&t.client_cert_sha256, client_cert_sha256)
+            {
                 return Err(SecError::unauthenticated());
             }
             let p = Principal {
@@ -857,6 +881,7 @@ impl Security {
                         principal: p.clone(),
                         expires_at: t.expires_at,
                         cached_at: now,
+                        client_cert_sha256: t.client_cert_sha256,
                     },
                 );
             }
@@ -902,19 +927,34 @@ impl Security {
     /// The in-memory half of [`Self::authenticate_bearer`]: the principal of an API token
     /// validated within the last `token_cache_secs` and not expired, without touching the store
     /// (so an async caller can skip the blocking pool). `None`: ask `authenticate_bearer`.
-    pub fn authenticate_cached(&self, token: &str) -> Option<Principal> {
+    pub fn authenticate_cached(
+        &self,
+        token: &str,
+        client_cert_sha256: Option<&[u8; 32]>,
+    ) -> Option<Principal> {
         let token = token.trim();
         if token.len() > 200 || !token.starts_with(API_PREFIX) {
             return None;
         }
-        self.cached_token(&sha256(token.as_bytes()), self.clock.now())
+        self.cached_token(
+            &sha256(token.as_bytes()),
+            self.clock.now(),
+            client_cert_sha256,
+        )
     }
 
-    fn cached_token(&self, h: &[u8; 32], now: i64) -> Option<Principal> {
+    fn cached_token(
+        &self,
+        h: &[u8; 32],
+        now: i64,
+        client_cert_sha256: Option<&[u8; 32]>,
+    ) -> Option<Principal> {
         let c = self.token_cache.read().unwrap_or_else(|p| p.into_inner());
         let t = c.map.get(h)?;
-        (t.expires_at > now && now - t.cached_at < self.cfg.token_cache_secs)
-            .then(|| t.principal.clone())
+        (t.expires_at > now
+            && now - t.cached_at < self.cfg.token_cache_secs
+            && cert_matches(&t.client_cert_sha256, client_cert_sha256))
+        .then(|| t.principal.clone())
     }
 
     /// Check `who` may do `action` on `tenant`'s data. Another tenant's data answers "not
@@ -990,6 +1030,23 @@ impl Security {
         ttl_secs: i64,
         source: &str,
     ) -> Result<(i64, Secret)> {
+        self.create_api_token_bound(who, tenant, name, scopes, ttl_secs, None, source)
+    }
+
+    /// [`Self::create_api_token`] with an optional mutual TLS binding: with
+    /// `client_cert_sha256`, the token authenticates only on a connection whose verified client
+    /// certificate has that SHA-256 (of its DER bytes) — a stolen token alone is useless.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_api_token_bound(
+        &self,
+        who: Option<&Principal>,
+        tenant: &str,
+        name: &str,
+        scopes: &[Action],
+        ttl_secs: i64,
+        client_cert_sha256: Option<[u8; 32]>,
+        source: &str,
+    ) -> Result<(i64, Secret)> {
         let actor = self.actor_for(who, tenant, source)?;
         validate_name(tenant, "医療機関コード", "tenant code")?;
         validate_name(name, "トークン名", "token name")?;
@@ -1023,12 +1080,16 @@ impl Security {
             created_at: now,
             expires_at: now + ttl_secs,
             revoked_at: None,
+            client_cert_sha256,
         })?;
         self.audit(
             AuditEvent::new(tenant, &actor, actions::TOKEN_CREATE, Outcome::Success)
                 .source(source)
                 .resource("api_token", &id.to_string())
-                .detail(&crate::rbac::actions_to_string(scopes)),
+                .detail(&match client_cert_sha256 {
+                    Some(h) => format!("{} client_cert_sha256={}", crate::rbac::actions_to_string(scopes), hex(&h)),
+                    None => crate::rbac::actions_to_string(scopes),
+                }),
         )?;
         Ok((id, tok))
     }

@@ -117,6 +117,17 @@ pub struct ApiToken {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// Mutual TLS binding: SHA-256 of the DER client certificate the token must arrive with
+    /// (None: any connection). See `Security::authenticate_bearer_from`.
+    #[serde(serialize_with = "crate::model::ser_opt_hex32")]
+    pub client_cert_sha256: Option<[u8; 32]>,
+}
+
+pub(crate) fn ser_opt_hex32<S: serde::Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(h) => s.serialize_some(&crate::util::hex(h)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Outcome of an audited action.

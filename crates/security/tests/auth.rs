@@ -366,18 +366,18 @@ fn api_token_cache_is_bounded_by_revocation_and_ttl() {
             .create_api_token(Some(&admin), "T", "emr-1", &[Action::Calculate], 3600, "")
             .unwrap();
         // Not yet validated: the in-memory path does not know it.
-        assert!(sec.authenticate_cached(tok.expose()).is_none(), "{store}");
+        assert!(sec.authenticate_cached(tok.expose(), None).is_none(), "{store}");
         sec.authenticate_bearer(tok.expose()).unwrap();
-        let p = sec.authenticate_cached(tok.expose()).expect("cached");
+        let p = sec.authenticate_cached(tok.expose(), None).expect("cached");
         assert!(p.can("T", Action::Calculate) && !p.can("T", Action::ReadPatient), "{store}: scopes kept");
         // Sessions never take the in-memory path.
-        assert!(sec.authenticate_cached(e.session.expose()).is_none(), "{store}");
+        assert!(sec.authenticate_cached(e.session.expose(), None).is_none(), "{store}");
         // Revoked by another node (straight in the shared store): this node accepts the token
         // for at most token_cache_secs, then refuses it.
         assert!(sec.store().revoke_api_token("T", id, clock.now()).unwrap());
         assert!(sec.authenticate_bearer(tok.expose()).is_ok(), "{store}: within the cache window");
         clock.advance(sec.config().token_cache_secs);
-        assert!(sec.authenticate_cached(tok.expose()).is_none(), "{store}");
+        assert!(sec.authenticate_cached(tok.expose(), None).is_none(), "{store}");
         assert_eq!(sec.authenticate_bearer(tok.expose()).unwrap_err().code, "S002", "{store}: after the window");
         // Revoked through this node: refused at once, cache or not.
         let (id, tok) = sec
@@ -385,8 +385,37 @@ fn api_token_cache_is_bounded_by_revocation_and_ttl() {
             .unwrap();
         sec.authenticate_bearer(tok.expose()).unwrap();
         sec.revoke_api_token(Some(&admin), "T", id, "").unwrap();
-        assert!(sec.authenticate_cached(tok.expose()).is_none(), "{store}");
+        assert!(sec.authenticate_cached(tok.expose(), None).is_none(), "{store}");
         assert!(sec.authenticate_bearer(tok.expose()).is_err(), "{store}: revoked here");
+    }
+}
+
+#[test]
+fn api_token_bound_to_a_client_certificate_needs_that_certificate() {
+    for (store, sec, clock) in both() {
+        let e = enrol(&sec, &clock, "T", "admin", &[Role::Administrator], None);
+        let admin = sec.authenticate_bearer(e.session.expose()).unwrap();
+        let (mine, other) = ([0xabu8; 32], [0xcdu8; 32]);
+        let (_, tok) = sec
+            .create_api_token_bound(Some(&admin), "T", "emr-mtls", &[Action::Calculate], 3600, Some(mine), "")
+            .unwrap();
+        // Without a certificate, or with another one: the uniform refusal, cached or not.
+        for _ in 0..2 {
+            assert_eq!(sec.authenticate_bearer(tok.expose()).unwrap_err().code, "S002", "{store}: no cert");
+            assert_eq!(sec.authenticate_bearer_from(tok.expose(), Some(&other)).unwrap_err().code, "S002", "{store}: other cert");
+            assert!(sec.authenticate_bearer_from(tok.expose(), Some(&mine)).is_ok(), "{store}: its cert");
+            assert!(sec.authenticate_cached(tok.expose(), None).is_none(), "{store}");
+            assert!(sec.authenticate_cached(tok.expose(), Some(&other)).is_none(), "{store}");
+            assert!(sec.authenticate_cached(tok.expose(), Some(&mine)).is_some(), "{store}");
+        }
+        // The binding is stored (listed) and its creation audited with the fingerprint.
+        let listed = sec.store().list_api_tokens("T").unwrap();
+        assert_eq!(listed.iter().find(|t| t.name == "emr-mtls").unwrap().client_cert_sha256, Some(mine), "{store}");
+        let entries = sec.store().audit_entries(0, 1000).unwrap();
+        assert!(entries.iter().any(|a| a.action == "admin.token_create" && a.detail.contains(&"ab".repeat(32))), "{store}");
+        // An unbound token works with or without a certificate.
+        let (_, free) = sec.create_api_token(Some(&admin), "T", "emr-free", &[Action::Calculate], 3600, "").unwrap();
+        assert!(sec.authenticate_bearer(free.expose()).is_ok() && sec.authenticate_bearer_from(free.expose(), Some(&other)).is_ok(), "{store}");
     }
 }
 

@@ -18,6 +18,7 @@
 
 use crate::error::ApiError;
 use crate::audit_writer::Durability;
+use crate::tls::ClientCert;
 use crate::security::SERVICE_TENANT;
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams, Request, State};
@@ -63,10 +64,11 @@ impl Principal {
 
 pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Principal, ApiError>> + Send + 'a>>;
 
-/// Turns request headers into a principal. Must answer 401 (`ApiError::unauthorized`) for
-/// missing or invalid credentials, and never log secrets.
+/// Turns request headers (and the connection's verified client certificate, under mutual TLS)
+/// into a principal. Must answer 401 (`ApiError::unauthorized`) for missing or invalid
+/// credentials, and never log secrets.
 pub trait Authenticator: Send + Sync + 'static {
-    fn authenticate<'a>(&'a self, headers: &'a HeaderMap) -> AuthFuture<'a>;
+    fn authenticate<'a>(&'a self, headers: &'a HeaderMap, client_cert: Option<ClientCert>) -> AuthFuture<'a>;
 }
 
 /// What a route needs.
@@ -291,7 +293,8 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
             return next.run(req).await;
         }
     }
-    let p = match app.auth.authenticate(req.headers()).await {
+    let client_cert = req.extensions().get::<ClientCert>().copied();
+    let p = match app.auth.authenticate(req.headers(), client_cert).await {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };

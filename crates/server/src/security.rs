@@ -9,6 +9,7 @@
 //! it (the code of a tenant never changes and tenants are never deleted).
 
 use crate::auth::{bearer, AuthFuture, Authenticator, OperatorToken, Principal, Role};
+use crate::tls::ClientCert;
 use crate::error::ApiError;
 use crate::storage::DynStorage;
 use axum::http::{HeaderMap, StatusCode};
@@ -80,16 +81,17 @@ impl SecurityAuthenticator {
 }
 
 impl Authenticator for SecurityAuthenticator {
-    fn authenticate<'a>(&'a self, headers: &'a HeaderMap) -> AuthFuture<'a> {
+    fn authenticate<'a>(&'a self, headers: &'a HeaderMap, client_cert: Option<ClientCert>) -> AuthFuture<'a> {
         Box::pin(async move {
             let tok = bearer(headers).ok_or_else(ApiError::unauthorized)?;
             if tok.starts_with("sst_") || tok.starts_with("sat_") {
                 // A machine client's token validated within the last few seconds: no blocking call.
-                let p = match self.security.authenticate_cached(tok) {
+                let cert = client_cert.map(|c| c.0);
+                let p = match self.security.authenticate_cached(tok, cert.as_ref()) {
                     Some(p) => p,
                     None => {
                         let t = tok.to_string();
-                        blocking(&self.security, move |s| s.authenticate_bearer(&t)).await.map_err(|e| {
+                        blocking(&self.security, move |s| s.authenticate_bearer_from(&t, cert.as_ref())).await.map_err(|e| {
                             if e.status.is_server_error() {
                                 ApiError::unavailable("security_unavailable", "認証基盤に接続できません", "security store unavailable")
                             } else {

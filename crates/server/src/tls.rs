@@ -5,6 +5,13 @@
 //! router called as a tower service with the peer address inserted as `ConnectInfo`. This adds
 //! no framework (`axum-server` would bring its own copies of the same pieces).
 //! Provider: rustls' `ring` (no CMake/aws-lc build). TLS 1.2 and 1.3, rustls' safe defaults.
+//!
+//! **Mutual TLS for machine clients** (`--tls-client-ca FILE`): a client may present a
+//! certificate; if it does, it must chain to one of the given CA certificates or the handshake
+//! fails. Its SHA-256 (of the DER bytes) reaches the handlers as [`ClientCert`]; an API token
+//! bound to that fingerprint (`POST /v1/api-tokens {"client_cert_sha256": …}`, `santei admin
+//! token create --client-cert FILE`) authenticates only on such a connection. With
+//! `--tls-require-client-cert` every connection must present one (a machine-only endpoint).
 
 use crate::AppState;
 use axum::extract::ConnectInfo;
@@ -17,11 +24,32 @@ use std::sync::Arc;
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
-/// `--tls-cert FILE --tls-key FILE` (PEM).
-#[derive(Debug, Clone)]
+/// `--tls-cert FILE --tls-key FILE` (PEM), and optionally `--tls-client-ca FILE` (PEM CA
+/// certificates for client certificates) with `--tls-require-client-cert`.
+#[derive(Debug, Clone, Default)]
 pub struct TlsFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
+    pub require_client_cert: bool,
+}
+
+/// The verified client certificate of the connection a request came on: SHA-256 of its DER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientCert(pub [u8; 32]);
+
+/// SHA-256 of a certificate's DER bytes: how santei names a client certificate.
+pub fn cert_sha256(der: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(der).into()
+}
+
+/// The fingerprint of the first certificate in a PEM file (`santei admin token create
+/// --client-cert FILE`).
+pub fn pem_cert_sha256(path: &std::path::Path) -> Result<[u8; 32], String> {
+    let c = CertificateDer::from_pem_file(path)
+        .map_err(|e| format!("証明書を読めません / cannot read certificate {}: {e}", path.display()))?;
+    Ok(cert_sha256(&c))
 }
 
 impl TlsFiles {
@@ -36,10 +64,34 @@ impl TlsFiles {
         let key = PrivateKeyDer::from_pem_file(&self.key)
             .map_err(|e| format!("TLS 秘密鍵を読めません / cannot read TLS private key {}: {e}", self.key.display()))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS: {e}"))?
-            .with_no_client_auth()
+            .map_err(|e| format!("TLS: {e}"))?;
+        let builder = match &self.client_ca {
+            None if self.require_client_cert => {
+                return Err("--tls-require-client-cert には --tls-client-ca が必要です / --tls-require-client-cert needs --tls-client-ca".into())
+            }
+            None => builder.with_no_client_auth(),
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                let cas: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| format!("クライアント CA 証明書を読めません / cannot read client CA certificate {}: {e}", ca.display()))?;
+                for c in cas {
+                    roots
+                        .add(c)
+                        .map_err(|e| format!("クライアント CA 証明書が不正です / bad client CA certificate {}: {e}", ca.display()))?;
+                }
+                if roots.is_empty() {
+                    return Err(format!("クライアント CA 証明書がありません / no CA certificate in {}", ca.display()));
+                }
+                let v = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+                let v = if self.require_client_cert { v } else { v.allow_unauthenticated() };
+                let v = v.build().map_err(|e| format!("クライアント証明書の検証設定 / client certificate verifier: {e}"))?;
+                builder.with_client_cert_verifier(v)
+            }
+        };
+        let cfg = builder
             .with_single_cert(certs, key)
             .map_err(|e| format!("TLS 証明書と秘密鍵が不正です / bad TLS certificate or key: {e}"))?;
         let mut cfg = cfg;
@@ -91,8 +143,13 @@ pub async fn serve_tls(
                     return;
                 }
             };
+            // Verified by rustls against --tls-client-ca during the handshake (if presented).
+            let client_cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| ClientCert(cert_sha256(c)));
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
+                if let Some(c) = client_cert {
+                    req.extensions_mut().insert(c);
+                }
                 let mut r = router.clone();
                 async move { tower_service::Service::call(&mut r, req.map(axum::body::Body::new)).await }
             });

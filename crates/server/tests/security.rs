@@ -317,8 +317,8 @@ fn https_with_a_test_certificate() {
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert, ck.cert.pem()).unwrap();
     std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
-    let acceptor = santei_server::tls::TlsFiles { cert: cert.clone(), key: key.clone() }.acceptor().unwrap();
-    let bad = santei_server::tls::TlsFiles { cert: key.clone(), key: cert.clone() }.acceptor();
+    let acceptor = santei_server::tls::TlsFiles { cert: cert.clone(), key: key.clone(), ..Default::default() }.acceptor().unwrap();
+    let bad = santei_server::tls::TlsFiles { cert: key.clone(), key: cert.clone(), ..Default::default() }.acceptor();
     assert!(bad.is_err());
     let s = start(&Backend::Sqlite);
     let listener = s.rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
@@ -350,6 +350,111 @@ fn https_with_a_test_certificate() {
     let mut buf = Vec::new();
     let _ = plain.read_to_end(&mut buf);
     assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
+}
+
+/// A blocking HTTPS GET (rustls client trusting `server_ca`, optionally presenting a client
+/// certificate): the response text, or the I/O error of a refused handshake.
+fn https_get(
+    addr: std::net::SocketAddr,
+    server_ca: &rustls_pki_types::CertificateDer<'static>,
+    client: Option<(&rustls_pki_types::CertificateDer<'static>, &rcgen::KeyPair)>,
+    path: &str,
+    token: Option<&str>,
+) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(server_ca.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let b = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_root_certificates(roots);
+    let cfg = match client {
+        None => b.with_no_client_auth(),
+        Some((cert, key)) => {
+            let k = rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+            b.with_client_auth_cert(vec![cert.clone()], k).unwrap()
+        }
+    };
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(cfg), name).unwrap();
+    let tcp = std::net::TcpStream::connect(addr)?;
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    tls.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").as_bytes())?;
+    let mut out = Vec::new();
+    tls.read_to_end(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A CA and a client certificate it signed (for machine clients under mutual TLS).
+fn client_ca_and_cert(cn: &str) -> (rcgen::Certificate, rcgen::Certificate, rcgen::KeyPair) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, format!("{cn} CA"));
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut c = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    c.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    c.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = c.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    (ca_cert, cert, key)
+}
+
+#[test]
+fn mutual_tls_binds_api_tokens_to_client_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key, ca_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"), dir.path().join("clients.pem"));
+    std::fs::write(&cert, server.cert.pem()).unwrap();
+    std::fs::write(&key, server.key_pair.serialize_pem()).unwrap();
+    let (ca, client, client_key) = client_ca_and_cert("emr-1");
+    let (_, stranger, stranger_key) = client_ca_and_cert("stranger");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let files = santei_server::tls::TlsFiles { cert: cert.clone(), key: key.clone(), client_ca: Some(ca_file.clone()), require_client_cert: false };
+    // --tls-require-client-cert without a CA is a configuration error.
+    assert!(santei_server::tls::TlsFiles { client_ca: None, require_client_cert: true, ..files.clone() }.acceptor().is_err());
+    let s = start(&Backend::Sqlite);
+    let serve = |files: &santei_server::tls::TlsFiles| {
+        let listener = s.rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        s.rt.spawn(santei_server::tls::serve_tls(listener, files.acceptor().unwrap(), s.state.clone(), std::future::pending()));
+        addr
+    };
+    let optional = serve(&files);
+    // A token bound to the client certificate's SHA-256.
+    let (_, _, code) = s.tenant_with_code("相互認証診療所");
+    let admin = s.user_session(&code, "admin1", &[Role::Administrator]);
+    let fp: String = santei_server::tls::cert_sha256(client.der()).iter().map(|b| format!("{b:02x}")).collect();
+    let r = s.call("POST", "/v1/api-tokens", Some(&admin.session), Some(&json!({"name": "emr-1", "scopes": ["read-master"], "ttl_secs": 3600, "client_cert_sha256": fp})));
+    assert_eq!((r.status, r.json()["client_cert_sha256"].clone()), (201, json!(fp)), "{}", r.text());
+    let bound = r.json()["token"].as_str().unwrap().to_string();
+    let bad = s.call("POST", "/v1/api-tokens", Some(&admin.session), Some(&json!({"name": "x", "scopes": ["read-master"], "ttl_secs": 3600, "client_cert_sha256": "abc"})));
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    let path = "/v1/master/111000110?date=2024-06-01";
+    let me = Some((client.der(), &client_key));
+    // With its certificate: accepted (twice: the second time from the token cache).
+    for _ in 0..2 {
+        let t = https_get(optional, server.cert.der(), me, path, Some(&bound)).unwrap();
+        assert!(t.starts_with("HTTP/1.1 200"), "{t}");
+    }
+    // Without a certificate (TLS or plain HTTP): the uniform 401.
+    let t = https_get(optional, server.cert.der(), None, path, Some(&bound)).unwrap();
+    assert!(t.starts_with("HTTP/1.1 401"), "{t}");
+    assert_eq!(s.call("GET", path, Some(&bound), None).status, 401);
+    // Humans and unbound tokens still connect without a certificate.
+    let t = https_get(optional, server.cert.der(), None, "/v1/tenant", Some(&admin.session)).unwrap();
+    assert!(t.starts_with("HTTP/1.1 200"), "{t}");
+    // A certificate from another CA does not even complete the handshake.
+    let t = https_get(optional, server.cert.der(), Some((stranger.der(), &stranger_key)), path, Some(&bound));
+    assert!(t.as_ref().map_or(true, |t| !t.contains("200 OK")), "{t:?}");
+    // --tls-require-client-cert: no certificate, no connection; with one, served.
+    let required = serve(&santei_server::tls::TlsFiles { require_client_cert: true, ..files.clone() });
+    let t = https_get(required, server.cert.der(), None, "/healthz", None);
+    assert!(t.as_ref().map_or(true, |t| !t.contains("200 OK")), "{t:?}");
+    let t = https_get(required, server.cert.der(), me, "/healthz", None).unwrap();
+    assert!(t.starts_with("HTTP/1.1 200"), "{t}");
 }
 
 /// 療担規則 第9条 (issue 7 item 10): a record still in its retention period cannot be deleted;

@@ -113,6 +113,8 @@ const MIGRATIONS: &[&str] = &[
         FOR EACH ROW EXECUTE FUNCTION security_audit_append_only();
     CREATE TRIGGER security_audit_no_truncate BEFORE TRUNCATE ON security_audit
         FOR EACH STATEMENT EXECUTE FUNCTION security_audit_append_only();",
+    // 2: mutual TLS binding of API tokens (as the SQLite store's version 2)
+    "ALTER TABLE security_api_tokens ADD COLUMN client_cert_sha256 BYTEA;",
 ];
 
 /// The driver's error with the server's message (its `Display` alone says only "db error") or
@@ -343,7 +345,7 @@ fn session_row(r: &Row) -> Result<Session> {
 }
 
 const TOKEN_COLS: &str =
-    "id, tenant, name, token_hash, scopes, created_by, created_at, expires_at, revoked_at";
+    "id, tenant, name, token_hash, scopes, created_by, created_at, expires_at, revoked_at, client_cert_sha256";
 
 fn token_row(r: &Row) -> Result<ApiToken> {
     Ok(ApiToken {
@@ -356,6 +358,7 @@ fn token_row(r: &Row) -> Result<ApiToken> {
         created_at: r.try_get(6)?,
         expires_at: r.try_get(7)?,
         revoked_at: r.try_get(8)?,
+        client_cert_sha256: r.try_get::<_, Option<&[u8]>>(9)?.map(hash32),
     })
 }
 
@@ -664,8 +667,8 @@ impl SecurityStore for PostgresStore {
     fn insert_api_token(&self, t: &ApiToken) -> Result<i64> {
         self.with(|c| {
             let row = c.query_one(
-                "INSERT INTO security_api_tokens (tenant, name, token_hash, scopes, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                &[&t.tenant, &t.name, &&t.token_hash[..], &actions_to_string(&t.scopes), &t.created_by, &t.created_at, &t.expires_at],
+                "INSERT INTO security_api_tokens (tenant, name, token_hash, scopes, created_by, created_at, expires_at, client_cert_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &[&t.tenant, &t.name, &&t.token_hash[..], &actions_to_string(&t.scopes), &t.created_by, &t.created_at, &t.expires_at, &t.client_cert_sha256.as_ref().map(|h| &h[..])],
             )?;
             Ok(row.try_get(0)?)
         })

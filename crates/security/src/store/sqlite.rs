@@ -90,6 +90,8 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'security_audit is append-only'); END;
     CREATE TRIGGER security_audit_no_delete BEFORE DELETE ON security_audit
         BEGIN SELECT RAISE(ABORT, 'security_audit is append-only'); END;",
+    // 2: mutual TLS binding of API tokens
+    "ALTER TABLE security_api_tokens ADD COLUMN client_cert_sha256 BLOB;",
 ];
 
 pub struct SqliteStore {
@@ -205,7 +207,7 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 }
 
 const TOKEN_COLS: &str =
-    "id, tenant, name, token_hash, scopes, created_by, created_at, expires_at, revoked_at";
+    "id, tenant, name, token_hash, scopes, created_by, created_at, expires_at, revoked_at, client_cert_sha256";
 
 fn token_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
     Ok(ApiToken {
@@ -218,6 +220,7 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
         created_at: r.get(6)?,
         expires_at: r.get(7)?,
         revoked_at: r.get(8)?,
+        client_cert_sha256: r.get::<_, Option<Vec<u8>>>(9)?.map(hash32),
     })
 }
 
@@ -487,8 +490,8 @@ impl SecurityStore for SqliteStore {
     fn insert_api_token(&self, t: &ApiToken) -> Result<i64> {
         let c = self.c();
         c.execute(
-            "INSERT INTO security_api_tokens (tenant, name, token_hash, scopes, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![t.tenant, t.name, &t.token_hash[..], actions_to_string(&t.scopes), t.created_by, t.created_at, t.expires_at],
+            "INSERT INTO security_api_tokens (tenant, name, token_hash, scopes, created_by, created_at, expires_at, client_cert_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![t.tenant, t.name, &t.token_hash[..], actions_to_string(&t.scopes), t.created_by, t.created_at, t.expires_at, t.client_cert_sha256.as_ref().map(|h| &h[..])],
         )?;
         Ok(c.last_insert_rowid())
     }

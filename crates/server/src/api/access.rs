@@ -192,6 +192,23 @@ pub struct NewTokenIn {
     scopes: Vec<String>,
     /// Lifetime in seconds (60 … 366 days).
     ttl_secs: i64,
+    /// Mutual TLS: SHA-256 (64 hex digits) of the DER client certificate the token must arrive
+    /// with (`openssl x509 -in client.pem -outform DER | sha256sum`). Absent: any connection.
+    #[serde(default)]
+    client_cert_sha256: Option<String>,
+}
+
+/// 64 hex digits (colons allowed, as `openssl x509 -fingerprint -sha256` prints them).
+fn parse_fingerprint(s: &str) -> Option<[u8; 32]> {
+    let hex: String = s.chars().filter(|c| *c != ':').collect();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 pub async fn create_token(State(app): State<AppState>, t: TenantCtx, Peer(src): Peer, ApiJson(r): ApiJson<NewTokenIn>) -> Result<Response, ApiError> {
@@ -200,10 +217,17 @@ pub async fn create_token(State(app): State<AppState>, t: TenantCtx, Peer(src): 
         .iter()
         .map(|a| Action::parse(a).ok_or_else(|| ApiError::invalid("scopes", "不明な権限範囲です", "unknown scope")))
         .collect::<Result<_, _>>()?;
+    let cert = match r.client_cert_sha256.as_deref() {
+        None => None,
+        Some(f) => Some(parse_fingerprint(f).ok_or_else(|| {
+            ApiError::invalid("client_cert_sha256", "証明書の SHA-256 指紋(16 進 64 桁)が不正です", "not a SHA-256 certificate fingerprint (64 hex digits)")
+        })?),
+    };
     let p = t.security()?.clone();
     let (name, ttl) = (r.name.clone(), r.ttl_secs);
-    let (id, tok) = blocking(&app.security, move |s| s.create_api_token(Some(&p), &p.tenant, &name, &scopes, ttl, &src)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": r.name, "scopes": r.scopes, "token": tok.expose() }))).into_response())
+    let (id, tok) = blocking(&app.security, move |s| s.create_api_token_bound(Some(&p), &p.tenant, &name, &scopes, ttl, cert, &src)).await?;
+    let fp = cert.map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": r.name, "scopes": r.scopes, "client_cert_sha256": fp, "token": tok.expose() }))).into_response())
 }
 
 pub async fn revoke_token(State(app): State<AppState>, t: TenantCtx, Peer(src): Peer, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
@@ -230,4 +254,18 @@ pub async fn read_audit(State(app): State<AppState>, t: TenantCtx, ApiQuery(q): 
     let items = blocking(&app.security, move |s| s.read_audit(&p, after, limit)).await?;
     let next = items.last().map(|e| e.seq);
     Ok(Json(json!({ "items": items, "next_after": next })))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fingerprints() {
+        let h = "ab".repeat(32);
+        assert_eq!(super::parse_fingerprint(&h), Some([0xab; 32]));
+        let colons = vec!["AB"; 32].join(":");
+        assert_eq!(super::parse_fingerprint(&colons), Some([0xab; 32]));
+        assert_eq!(super::parse_fingerprint(&"ab".repeat(31)), None);
+        assert_eq!(super::parse_fingerprint(&format!("{}zz", "ab".repeat(31))), None);
+        assert_eq!(super::parse_fingerprint(&"é".repeat(32)), None);
+    }
 }
