@@ -251,7 +251,7 @@ fn a_broken_connection_is_reopened_on_the_next_call() {
     };
     let id = new_user(&store, "jiro");
     // Kill the store's connection (its application name carries the schema).
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("admin connection");
+    let mut admin = raw_client(&url);
     let n = admin
         .execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
@@ -282,4 +282,49 @@ fn bad_urls_and_schema_names_are_refused_bilingually() {
     // A connection failure names neither the password nor the URL.
     let e = PostgresStore::open("postgres://u:sekrit-pw@127.0.0.1:1/db").expect_err("no server");
     assert!(!e.to_string().contains("sekrit-pw"), "{e}");
+}
+
+/// A plain driver connection to the test server, with TLS when the URL asks for it.
+fn raw_client(url: &str) -> postgres::Client {
+    let t = santei_security::store::pgtls::target(url).expect("url");
+    match t.tls {
+        Some(tls) => postgres::Client::connect(&t.url, tls),
+        None => postgres::Client::connect(&t.url, postgres::NoTls),
+    }
+    .expect("connection")
+}
+
+/// TLS to PostgreSQL (`sslrootcert` in the URL): the connection is encrypted and the server
+/// verified; a server the CA did not sign is refused; without `sslrootcert` it is plain TCP.
+/// CI's PostgreSQL (.ci/postgres.sh) offers TLS and its URL names the CA.
+#[test]
+fn connections_use_verified_tls_when_the_url_names_a_ca() {
+    let Some(url) = postgres_url() else { return };
+    if !url.contains("sslrootcert=") {
+        assert!(std::env::var("CI").map_or(true, |c| c != "true"), "CI=true: the test PostgreSQL must offer TLS (.ci/postgres.sh)");
+        eprintln!("note: SANTEI_TEST_POSTGRES_URL has no sslrootcert; TLS test not run");
+        return;
+    }
+    let ssl = |url: &str| -> bool {
+        raw_client(url).query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).expect("pg_stat_ssl").get(0)
+    };
+    assert!(ssl(&url), "encrypted");
+    // The store itself connects the same way.
+    let store = PostgresStore::open_in_schema(&url, Some(&fresh_schema())).expect("store over TLS");
+    store
+        .batch_execute("DO $$ BEGIN IF NOT (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) THEN RAISE EXCEPTION 'not tls'; END IF; END $$")
+        .expect("the store's connection is TLS");
+    // Without sslrootcert: plain TCP (a private network), still working.
+    let (base, query) = url.split_once('?').unwrap();
+    let rest: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("sslrootcert=")).collect();
+    let plain = if rest.is_empty() { base.to_string() } else { format!("{base}?{}", rest.join("&")) };
+    assert!(!ssl(&plain), "plain");
+    // A CA that did not sign the server's certificate: refused, with the reason.
+    let d = tempfile::tempdir().unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let ca = d.path().join("other-ca.pem");
+    std::fs::write(&ca, other.cert.pem()).unwrap();
+    let wrong = format!("{plain}{}sslrootcert={}", if plain.contains('?') { '&' } else { '?' }, ca.display());
+    let e = PostgresStore::open_in_schema(&wrong, Some(&fresh_schema())).expect_err("unknown CA refused");
+    assert!(e.message_en.contains("cannot connect") && e.message_en.to_lowercase().contains("certificate"), "{e:?}");
 }

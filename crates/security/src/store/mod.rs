@@ -9,6 +9,8 @@ use crate::rbac::Role;
 
 pub mod memory;
 #[cfg(feature = "postgres")]
+pub mod pgtls;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;
 

@@ -137,6 +137,8 @@ impl From<postgres::Error> for SecError {
 
 pub struct PostgresStore {
     config: Config,
+    /// TLS to the server (`sslrootcert` in the URL, see [`super::pgtls`]); None: plain TCP.
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     conn: Mutex<Option<Client>>,
 }
 
@@ -182,7 +184,16 @@ impl PostgresStore {
     /// the connection's default search path. Schema names: lower-case ASCII letters, digits and
     /// `_`, not starting with a digit.
     pub fn open_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
-        let mut config = Config::from_str(url).map_err(|_| bad_url())?;
+        let target = super::pgtls::target(url)?;
+        let mut config = Config::from_str(&target.url).map_err(|_| bad_url())?;
+        let tls = target.tls;
+        let connect = |config: &Config| -> Result<Client> {
+            match &tls {
+                Some(t) => config.connect(t.clone()),
+                None => config.connect(NoTls),
+            }
+            .map_err(|e| connect_error(&e))
+        };
         if let Some(s) = schema {
             if !valid_schema(s) {
                 return Err(SecError::invalid(
@@ -191,7 +202,7 @@ impl PostgresStore {
                     format!("schema name {s:?} is not allowed (lower-case letters, digits, _)"),
                 ));
             }
-            let mut c = config.connect(NoTls).map_err(|e| connect_error(&e))?;
+            let mut c = connect(&config)?;
             match c.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}")) {
                 Ok(()) => {}
                 // Another node created it at the same moment.
@@ -205,9 +216,10 @@ impl PostgresStore {
         } else {
             config.application_name("santei-security");
         }
-        let client = config.connect(NoTls).map_err(|e| connect_error(&e))?;
+        let client = connect(&config)?;
         let s = PostgresStore {
             config,
+            tls,
             conn: Mutex::new(Some(client)),
         };
         s.migrate()?;
@@ -225,7 +237,13 @@ impl PostgresStore {
         let mut g = self.guard();
         if g.as_ref().is_none_or(|c| c.is_closed()) {
             *g = None;
-            *g = Some(self.config.connect(NoTls).map_err(|e| connect_error(&e))?);
+            *g = Some(
+                match &self.tls {
+                    Some(t) => self.config.connect(t.clone()),
+                    None => self.config.connect(NoTls),
+                }
+                .map_err(|e| connect_error(&e))?,
+            );
         }
         let Some(c) = g.as_mut() else {
             return Err(SecError::internal(

@@ -43,13 +43,31 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// Connect, with TLS when the URL asks for it (`sslrootcert=FILE`; the rules are santei-security's
+/// [`santei_security::store::pgtls`], shared with the security store).
 async fn connect(url: &str) -> Result<Client, StoreError> {
-    let (client, conn) = tokio_postgres::connect(url, NoTls).await.map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::warn!(error = %e, "postgresql connection closed");
+    let target = santei_security::store::pgtls::target(url).map_err(|e| StoreError::Unavailable(e.message_en))?;
+    let fail = |e: tokio_postgres::Error| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"));
+    let client = match target.tls {
+        Some(tls) => {
+            let (client, conn) = tokio_postgres::connect(&target.url, tls).await.map_err(fail)?;
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::warn!(error = %e, "postgresql connection closed");
+                }
+            });
+            client
         }
-    });
+        None => {
+            let (client, conn) = tokio_postgres::connect(&target.url, NoTls).await.map_err(fail)?;
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::warn!(error = %e, "postgresql connection closed");
+                }
+            });
+            client
+        }
+    };
     Ok(client)
 }
 
