@@ -46,4 +46,4 @@ wait "$LOADPID"
 echo "load average (1 min) during the run: $(tr '\n' ' ' < "$D/load")"
 # Every answered calculation has its audit entry (graceful stop commits buffered ones first).
 kill "$PID"; wait "$PID" 2>/dev/null || true
-[ "$DB" = sqlite ] && "$SANTEI" audit verify --data-dir "$D" | tail -1
+"$SANTEI" audit verify --data-dir "$D" "${db_args[@]}" | tail -1

@@ -140,6 +140,9 @@ pub struct PostgresStore {
     /// TLS to the server (`sslrootcert` in the URL, see [`super::pgtls`]); None: plain TCP.
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     conn: Mutex<Option<Client>>,
+    /// A second connection for audit appends only (opened on first use, application name
+    /// `…-audit`): a large group commit never makes logins and token checks wait behind it.
+    audit_conn: Mutex<Option<Client>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -221,26 +224,40 @@ impl PostgresStore {
             config,
             tls,
             conn: Mutex::new(Some(client)),
+            audit_conn: Mutex::new(None),
         };
         s.migrate()?;
         Ok(s)
-    }
-
-    fn guard(&self) -> MutexGuard<'_, Option<Client>> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Run `f` on the connection, opening a new one first if the last one broke. A call that
     /// fails on a closed connection is not retried (it may have been applied); the next call
     /// reconnects.
     fn with<R>(&self, f: impl FnOnce(&mut Client) -> Result<R>) -> Result<R> {
-        let mut g = self.guard();
+        self.with_slot(&self.conn, &self.config, f)
+    }
+
+    /// [`Self::with`] on the audit connection.
+    fn with_audit<R>(&self, f: impl FnOnce(&mut Client) -> Result<R>) -> Result<R> {
+        let mut config = self.config.clone();
+        let name = format!("{}-audit", self.config.get_application_name().unwrap_or("santei-security"));
+        config.application_name(&name);
+        self.with_slot(&self.audit_conn, &config, f)
+    }
+
+    fn with_slot<R>(
+        &self,
+        slot: &Mutex<Option<Client>>,
+        config: &Config,
+        f: impl FnOnce(&mut Client) -> Result<R>,
+    ) -> Result<R> {
+        let mut g: MutexGuard<'_, Option<Client>> = slot.lock().unwrap_or_else(|p| p.into_inner());
         if g.as_ref().is_none_or(|c| c.is_closed()) {
             *g = None;
             *g = Some(
                 match &self.tls {
-                    Some(t) => self.config.connect(t.clone()),
-                    None => self.config.connect(NoTls),
+                    Some(t) => config.connect(t.clone()),
+                    None => config.connect(NoTls),
                 }
                 .map_err(|e| connect_error(&e))?,
             );
@@ -721,7 +738,7 @@ impl SecurityStore for PostgresStore {
         })
     }
     fn append_audit(&self, n: usize, build: AuditBuilder<'_>) -> Result<Vec<AuditEntry>> {
-        self.with(|c| {
+        self.with_audit(|c| {
             let mut tx = c.transaction()?;
             // One appender at a time across every node. Under READ COMMITTED the next statement
             // takes a fresh snapshot, which includes the previous holder's committed entry.
@@ -740,11 +757,11 @@ impl SecurityStore for PostgresStore {
             let mut out = Vec::with_capacity(n);
             for i in 0..n {
                 let e = build(i, seq, &prev);
-                insert_audit(&mut tx, &e)?;
                 seq = seq.saturating_add(1);
                 prev = e.hash.clone();
                 out.push(e);
             }
+            insert_audit(&mut tx, &out)?;
             tx.commit()?;
             Ok(out)
         })
@@ -776,10 +793,29 @@ impl SecurityStore for PostgresStore {
     }
 }
 
-fn insert_audit(c: &mut impl GenericClient, e: &AuditEntry) -> Result<()> {
+/// Insert a group of entries in one statement (one round trip, whatever the group's size).
+fn insert_audit(c: &mut impl GenericClient, es: &[AuditEntry]) -> Result<()> {
+    fn col<T: Clone>(es: &[AuditEntry], f: impl Fn(&AuditEntry) -> &T) -> Vec<T> {
+        es.iter().map(|e| f(e).clone()).collect()
+    }
     c.execute(
-        &format!("INSERT INTO security_audit ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
-        &[&e.seq, &e.time, &e.tenant, &e.actor, &e.source, &e.action, &e.resource_type, &e.resource_id, &e.outcome, &e.detail, &e.prev_hash, &e.hash],
+        &format!(
+            "INSERT INTO security_audit ({AUDIT_COLS}) SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::BYTEA[], $12::BYTEA[])"
+        ),
+        &[
+            &col(es, |e| &e.seq),
+            &col(es, |e| &e.time),
+            &col(es, |e| &e.tenant),
+            &col(es, |e| &e.actor),
+            &col(es, |e| &e.source),
+            &col(es, |e| &e.action),
+            &col(es, |e| &e.resource_type),
+            &col(es, |e| &e.resource_id),
+            &col(es, |e| &e.outcome),
+            &col(es, |e| &e.detail),
+            &col(es, |e| &e.prev_hash),
+            &col(es, |e| &e.hash),
+        ],
     )?;
     Ok(())
 }
