@@ -23,7 +23,6 @@
 //! queue first ([`AuditWriter::flush`]), so a reader never misses an answered request's entry.
 
 use crate::error::ApiError;
-use crate::security::sec_error;
 use santei_security::{AuditEntry, AuditEvent, SecError, Security};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -126,39 +125,37 @@ impl AuditWriter {
                     }
                     return Ok(());
                 }
-                Durability::Commit => {
-                    let (reply, done) = oneshot::channel();
-                    q.waiters.push(reply);
-                    q.urgent = true;
-                    sh.cv.notify_one();
-                    done
-                }
+                Durability::Commit => request_commit(sh, &mut q),
             }
         };
-        match done.await {
-            Ok(r) => r.map_err(|e| {
-                tracing::error!(code = e.code, "audit write failed");
-                unavailable()
-            }),
-            Err(_) => Err(ApiError::internal()),
-        }
+        committed(done).await
     }
 
     /// Wait until every entry queued so far is committed.
     pub async fn flush(&self) -> Result<(), ApiError> {
         let Some(sh) = &self.shared else { return Ok(()) };
-        let done = {
-            let mut q = sh.lock();
-            let (reply, done) = oneshot::channel();
-            q.waiters.push(reply);
-            q.urgent = true;
-            sh.cv.notify_one();
-            done
-        };
-        match done.await {
-            Ok(r) => r.map_err(sec_error),
-            Err(_) => Err(ApiError::internal()),
-        }
+        let done = request_commit(sh, &mut sh.lock());
+        committed(done).await
+    }
+}
+
+/// Ask the writer to commit everything queued so far, now (no lingering); the receiver answers
+/// once it is done.
+fn request_commit(sh: &Shared, q: &mut Queue) -> oneshot::Receiver<Result<(), SecError>> {
+    let (reply, done) = oneshot::channel();
+    q.waiters.push(reply);
+    q.urgent = true;
+    sh.cv.notify_one();
+    done
+}
+
+async fn committed(done: oneshot::Receiver<Result<(), SecError>>) -> Result<(), ApiError> {
+    match done.await {
+        Ok(r) => r.map_err(|e| {
+            tracing::error!(code = e.code, "audit write failed");
+            unavailable()
+        }),
+        Err(_) => Err(ApiError::internal()),
     }
 }
 

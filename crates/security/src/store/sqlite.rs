@@ -576,3 +576,32 @@ impl SecurityStore for SqliteStore {
         Ok(v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made by an earlier santei (security schema version 1) is upgraded in place
+    /// when opened: its API tokens keep working and are unbound.
+    #[test]
+    fn a_version_1_database_is_upgraded_and_keeps_its_tokens() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join(DB_FILE);
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("CREATE TABLE security_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)").unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.execute("INSERT INTO security_migrations VALUES (1, datetime('now'))", []).unwrap();
+            c.execute(
+                "INSERT INTO security_api_tokens (tenant, name, token_hash, scopes, created_by, created_at, expires_at) VALUES ('T', 'old', ?1, 'calculate', 'cli', 0, 9999999999)",
+                params![&[5u8; 32][..]],
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let t = s.api_token(&[5u8; 32]).unwrap().expect("token kept");
+        assert_eq!((t.name.as_str(), t.client_cert_sha256), ("old", None));
+        let v: i64 = s.with_connection(|c| c.query_row("SELECT MAX(version) FROM security_migrations", [], |r| r.get(0)).unwrap());
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+}
