@@ -24,7 +24,7 @@
 
 use crate::error::ApiError;
 use santei_security::{AuditEntry, AuditEvent, SecError, Security};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -64,6 +64,21 @@ struct Shared {
     cv: Condvar,
     /// The last commit failed: audited requests answer 503 until one succeeds.
     failed: AtomicBool,
+    /// Entries committed, group commits, failed attempts (for /metrics).
+    entries: AtomicU64,
+    commits: AtomicU64,
+    failures: AtomicU64,
+}
+
+/// What the writer has done, for `/metrics` and `/readyz`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditStats {
+    pub entries: u64,
+    pub commits: u64,
+    pub failures: u64,
+    pub queued: u64,
+    /// The last attempt failed: audited routes answer 503.
+    pub failing: bool,
 }
 
 impl Shared {
@@ -89,7 +104,14 @@ impl AuditWriter {
     /// Start the writer thread for `security`. `commit_all`: every entry is committed before
     /// its request is answered (no buffered entries).
     pub fn start(security: Arc<Security>, commit_all: bool) -> AuditWriter {
-        let shared = Arc::new(Shared { q: Mutex::new(Queue::default()), cv: Condvar::new(), failed: AtomicBool::new(false) });
+        let shared = Arc::new(Shared {
+            q: Mutex::new(Queue::default()),
+            cv: Condvar::new(),
+            failed: AtomicBool::new(false),
+            entries: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        });
         let (sec, sh) = (security.clone(), shared.clone());
         let shared = match std::thread::Builder::new().name("santei-audit".into()).spawn(move || run(&sec, &sh)) {
             Ok(_) => Some(shared),
@@ -129,6 +151,18 @@ impl AuditWriter {
             }
         };
         committed(done).await
+    }
+
+    /// Counters and state (all zero if entries are appended one by one without the thread).
+    pub fn stats(&self) -> AuditStats {
+        let Some(sh) = &self.shared else { return AuditStats::default() };
+        AuditStats {
+            entries: sh.entries.load(Ordering::Relaxed),
+            commits: sh.commits.load(Ordering::Relaxed),
+            failures: sh.failures.load(Ordering::Relaxed),
+            queued: sh.lock().events.len() as u64,
+            failing: sh.failed.load(Ordering::Acquire),
+        }
     }
 
     /// Wait until every entry queued so far is committed.
@@ -194,6 +228,8 @@ fn run(security: &Security, sh: &Shared) {
             Ok(entries) => {
                 if let Some(last) = entries.last() {
                     anchor_due = Some(last.clone());
+                    sh.entries.fetch_add(entries.len() as u64, Ordering::Relaxed);
+                    sh.commits.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(())
             }
@@ -217,6 +253,9 @@ fn run(security: &Security, sh: &Shared) {
                     }
                 }
             }
+        }
+        if r.is_err() {
+            sh.failures.fetch_add(1, Ordering::Relaxed);
         }
         sh.failed.store(r.is_err(), Ordering::Release);
         for w in waiters {
@@ -323,6 +362,8 @@ mod tests {
         db.execute_batch("CREATE TRIGGER fail_audit BEFORE INSERT ON security_audit BEGIN SELECT RAISE(ABORT, 'injected'); END;").unwrap();
         let e = r.block_on(w.append(ev(1), Durability::Commit)).expect_err("must fail");
         assert_eq!(e.status.as_u16(), 503);
+        let st = w.stats();
+        assert!(st.failing && st.failures >= 1 && st.queued >= 1, "{st:?}");
         // While the log is failing, buffered entries are refused too (fail closed).
         let e = r.block_on(w.append(ev(2), Durability::Buffered)).expect_err("must be refused");
         assert_eq!(e.status.as_u16(), 503);
@@ -331,6 +372,8 @@ mod tests {
         r.block_on(w.flush()).expect("recovered");
         r.block_on(w.append(ev(3), Durability::Commit)).expect("ok again");
         assert_eq!(ids(&sec), vec!["0", "1", "3"]);
+        let st = w.stats();
+        assert_eq!((st.entries, st.queued, st.failing), (3, 0, false), "{st:?}");
         assert_eq!(sec.verify_audit().expect("verify").broken, None);
     }
 

@@ -34,6 +34,7 @@ fn every_endpoint_on(b: &Backend) {
     let r = s.call("GET", "/readyz", None, None);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["schema_version"], 1);
+    assert_eq!(r.json()["audit"], "ok");
     let r = s.call("GET", "/openapi.json", None, None);
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["openapi"], "3.1.0");
@@ -207,6 +208,10 @@ fn every_endpoint_on(b: &Backend) {
     assert!(m.contains("santei_http_request_duration_seconds_bucket"));
     assert!(m.contains(r#"santei_http_errors_total{route="/v1/master/{code}",code="code_not_found"}"#), "{m}");
     assert!(m.contains("santei_master_reloads_total 1"));
+    // The audit writer's counters: the patient reads and writes above were committed through it.
+    let audited: u64 = m.lines().find_map(|l| l.strip_prefix("santei_audit_entries_total ")).and_then(|v| v.parse().ok()).expect("audit counter");
+    assert!(audited >= 5, "{m}");
+    assert!(m.contains("santei_audit_failing 0") && m.contains("santei_audit_queued "), "{m}");
     assert!(!m.contains(&pid) && !m.contains(&tid));
 }
 

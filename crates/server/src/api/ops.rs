@@ -27,12 +27,15 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
     let master = app.engines.master().is_some();
     let db = app.storage.ping().await;
     let versions = app.storage.schema_versions().await.unwrap_or_default();
-    if master && db.is_ok() {
+    // A node whose audit log cannot be written answers every audited route 503: not ready.
+    let audit_ok = !app.audit.stats().failing;
+    if master && db.is_ok() && audit_ok {
         return Json(json!({
             "status": "ready",
             "storage": app.storage.backend(),
             "schema_version": versions.last(),
             "master": "loaded",
+            "audit": "ok",
         }))
         .into_response();
     }
@@ -40,12 +43,28 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
         tracing::warn!(error = %e, "readiness: database not reachable");
     }
     ApiError::unavailable("not_ready", "準備ができていません", "not ready")
-        .details(json!({ "master_loaded": master, "database_reachable": db.is_ok(), "storage": app.storage.backend() }))
+        .details(json!({ "master_loaded": master, "database_reachable": db.is_ok(), "audit_writable": audit_ok, "storage": app.storage.backend() }))
         .into_response()
 }
 
 pub async fn metrics(State(app): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], app.metrics.render()).into_response()
+    let mut body = app.metrics.render();
+    let a = app.audit.stats();
+    use std::fmt::Write;
+    let _ = write!(
+        body,
+        "# HELP santei_audit_entries_total Audit entries committed by the group-commit writer.\n# TYPE santei_audit_entries_total counter\nsantei_audit_entries_total {}\n\
+         # TYPE santei_audit_commits_total counter\nsantei_audit_commits_total {}\n\
+         # HELP santei_audit_failures_total Failed audit commit or anchor attempts.\n# TYPE santei_audit_failures_total counter\nsantei_audit_failures_total {}\n\
+         # HELP santei_audit_queued Audit entries waiting for their commit.\n# TYPE santei_audit_queued gauge\nsantei_audit_queued {}\n\
+         # HELP santei_audit_failing 1 while the audit log cannot be written (audited routes answer 503).\n# TYPE santei_audit_failing gauge\nsantei_audit_failing {}\n",
+        a.entries,
+        a.commits,
+        a.failures,
+        a.queued,
+        u8::from(a.failing)
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
 pub async fn openapi() -> Response {
