@@ -119,7 +119,7 @@ pub fn route_action(method: &str, route: &str) -> Option<Action> {
         ("POST", "/v1/calculate" | "/api01rv2/acsimulatev2") => Calculate,
         ("POST", "/v1/uke/check" | "/v1/claims/{month}/uke") => GenerateClaims,
         ("POST", "/v1/users" | "/v1/users/{name}/unlock" | "/v1/users/{name}/disable" | "/v1/api-tokens") => ManageUsers,
-        ("DELETE", "/v1/api-tokens/{id}") => ManageUsers,
+        ("DELETE", "/v1/api-tokens/{id}") | ("GET", "/v1/api-tokens") => ManageUsers,
         ("GET", "/v1/audit") => ReadAudit,
         _ => return None,
     })

@@ -127,6 +127,15 @@ fn expired_tokens_and_sessions_are_refused() {
     assert_ne!(id, id2);
     assert_eq!(s.call("DELETE", &format!("/v1/api-tokens/{id2}"), Some(&admin.session), None).status, 204);
     assert_error(&s.call("GET", "/v1/master/111000110", Some(&tok2), None), 401, "unauthorized");
+    // The administrator's list shows both, the revocation and the expiry — never a token or hash.
+    let r = s.call("GET", "/v1/api-tokens", Some(&admin.session), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let items = r.json()["items"].as_array().unwrap().clone();
+    // (the tenant's initial token, made when the operator created the tenant, comes first)
+    let names: Vec<(&str, bool)> = items.iter().map(|t| (t["name"].as_str().unwrap(), t["revoked_at"].is_null())).collect();
+    assert_eq!(names, vec![("initial", true), ("emr", true), ("emr2", false)], "{}", r.text());
+    assert!(items.iter().all(|t| t["expires_at"].is_i64() && t["client_cert_sha256"].is_null() && t.get("token_hash").is_none()), "{}", r.text());
+    assert!(!r.text().contains(&tok) && !r.text().contains(&tok2));
     // Session idle timeout (15 minutes).
     let u = s.user_session(&code, "clerk1", &[Role::Clerk]);
     assert_eq!(s.call("GET", "/v1/patients", Some(&u.session), None).status, 200);

@@ -230,6 +230,14 @@ pub async fn create_token(State(app): State<AppState>, t: TenantCtx, Peer(src): 
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": r.name, "scopes": r.scopes, "client_cert_sha256": fp, "token": tok.expose() }))).into_response())
 }
 
+/// The tenant's API tokens (administrators): id, name, scopes, who made it and when, expiry,
+/// revocation and client-certificate binding. Never the token or its hash.
+pub async fn list_tokens(State(app): State<AppState>, t: TenantCtx) -> Result<Json<Value>, ApiError> {
+    let tenant = t.security()?.tenant.clone();
+    let items = blocking(&app.security, move |s| s.store().list_api_tokens(&tenant)).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
 pub async fn revoke_token(State(app): State<AppState>, t: TenantCtx, Peer(src): Peer, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found("API トークン", "API token"))?;
     let p = t.security()?.clone();

@@ -95,6 +95,7 @@ pub fn routes() -> Routes {
         .add("POST", "/v1/users/{name}/unlock", access::unlock_user)
         .add("POST", "/v1/users/{name}/disable", access::disable_user)
         .add("POST", "/v1/api-tokens", access::create_token)
+        .add("GET", "/v1/api-tokens", access::list_tokens)
         .add("DELETE", "/v1/api-tokens/{id}", access::revoke_token)
         .add("GET", "/v1/audit", access::read_audit)
 }
