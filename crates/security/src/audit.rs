@@ -171,6 +171,9 @@ impl Anchor {
         // calling the file malformed.
         for attempt in 0..3 {
             match std::fs::read_to_string(path) {
+                // Created but not yet written when the machine stopped (no anchor was recorded
+                // yet): the same as no file — which is what deleting it would give anyway.
+                Ok(s) if s.is_empty() => return Ok(None),
                 Ok(s) => {
                     if let Some(a) = Anchor::parse(&s) {
                         return Ok(Some(a));
@@ -190,7 +193,8 @@ impl Anchor {
         ))
     }
     /// Write the anchor. The line has a fixed length and is written over the previous one in
-    /// place, in one `pwrite` at offset 0 (a single sector: old or new line after a crash). Not a
+    /// place, in one `pwrite` at offset 0 (one 109-byte write inside one sector; not fsynced,
+    /// like the SQLite commits it follows — a power loss can lose the last ones). Not a
     /// temporary file and a rename: on ext4 a rename over an existing file forces the new file
     /// to disk (`auto_da_alloc`), which cost more than the audit insert itself on every request.
     pub fn write(&self, path: &Path) -> Result<()> {
@@ -316,7 +320,9 @@ mod tests {
             assert_eq!(text.len(), 109);
             assert_eq!(Anchor::read(&p).unwrap(), Some(a));
         }
-        // Anything else in the file is malformed, not silently accepted.
+        // An empty file (created, never written) is no anchor; anything else malformed is refused.
+        std::fs::write(&p, "").unwrap();
+        assert_eq!(Anchor::read(&p).unwrap(), None);
         std::fs::write(&p, format!("santei-audit-anchor-v1 7 {} extra\n", hex(&[7u8; 32]))).unwrap();
         assert_eq!(Anchor::read(&p).unwrap_err().code, "S302");
         std::fs::write(&p, "santei-audit-anchor-v1 x\n").unwrap();

@@ -951,8 +951,9 @@ impl Security {
     ) -> Option<Principal> {
         let c = self.token_cache.read().unwrap_or_else(|p| p.into_inner());
         let t = c.map.get(h)?;
+        // (0..ttl): a clock stepped backwards does not stretch the window.
         (t.expires_at > now
-            && now - t.cached_at < self.cfg.token_cache_secs
+            && (0..self.cfg.token_cache_secs).contains(&(now - t.cached_at))
             && cert_matches(&t.client_cert_sha256, client_cert_sha256))
         .then(|| t.principal.clone())
     }

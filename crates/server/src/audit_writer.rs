@@ -35,6 +35,11 @@ pub const LINGER: Duration = Duration::from_millis(1);
 pub const QUEUE_MAX: usize = 100_000;
 /// Pause between attempts while the audit store is failing.
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// A commit still running after this long counts as a failure for new requests (a stalled disk,
+/// a lock held elsewhere): audited routes answer 503 rather than pile up unwritten entries.
+pub const STALL: Duration = Duration::from_secs(2);
+/// Longest a request waits for its entry's commit before answering 503.
+pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Whether the request waits for its entry to be committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +62,8 @@ struct Queue {
     urgent: bool,
     /// Every handle is gone: commit what is left and stop.
     closed: bool,
+    /// The writer thread ended abnormally (panic): nothing will be committed any more.
+    dead: bool,
 }
 
 struct Shared {
@@ -64,6 +71,9 @@ struct Shared {
     cv: Condvar,
     /// The last commit failed: audited requests answer 503 until one succeeds.
     failed: AtomicBool,
+    /// When the commit in progress started (ms since `epoch`), 0 when none is running.
+    busy_since_ms: AtomicU64,
+    epoch: std::time::Instant,
     /// Entries committed, group commits, failed attempts (for /metrics).
     entries: AtomicU64,
     commits: AtomicU64,
@@ -84,6 +94,18 @@ pub struct AuditStats {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.q.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn now_ms(&self) -> u64 {
+        // +1: 0 means "no commit running".
+        self.epoch.elapsed().as_millis() as u64 + 1
+    }
+    /// The last commit failed, or the one running has taken longer than [`STALL`].
+    fn failing(&self) -> bool {
+        if self.failed.load(Ordering::Acquire) {
+            return true;
+        }
+        let since = self.busy_since_ms.load(Ordering::Acquire);
+        since != 0 && self.now_ms().saturating_sub(since) > STALL.as_millis() as u64
     }
 }
 
@@ -108,6 +130,8 @@ impl AuditWriter {
             q: Mutex::new(Queue::default()),
             cv: Condvar::new(),
             failed: AtomicBool::new(false),
+            busy_since_ms: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
             entries: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             failures: AtomicU64::new(0),
@@ -130,13 +154,13 @@ impl AuditWriter {
         let Some(sh) = &self.shared else {
             return crate::security::blocking(&self.security, move |s| s.audit(ev).map(|_| ())).await;
         };
-        if sh.failed.load(Ordering::Acquire) {
+        if sh.failing() {
             return Err(unavailable());
         }
         let durability = if self.commit_all { Durability::Commit } else { durability };
         let done = {
             let mut q = sh.lock();
-            if q.events.len() >= QUEUE_MAX {
+            if q.dead || q.events.len() >= QUEUE_MAX {
                 return Err(unavailable());
             }
             q.events.push(ev);
@@ -156,19 +180,29 @@ impl AuditWriter {
     /// Counters and state (all zero if entries are appended one by one without the thread).
     pub fn stats(&self) -> AuditStats {
         let Some(sh) = &self.shared else { return AuditStats::default() };
+        let (queued, dead) = {
+            let q = sh.lock();
+            (q.events.len() as u64, q.dead)
+        };
         AuditStats {
             entries: sh.entries.load(Ordering::Relaxed),
             commits: sh.commits.load(Ordering::Relaxed),
             failures: sh.failures.load(Ordering::Relaxed),
-            queued: sh.lock().events.len() as u64,
-            failing: sh.failed.load(Ordering::Acquire),
+            queued,
+            failing: dead || sh.failing(),
         }
     }
 
     /// Wait until every entry queued so far is committed.
     pub async fn flush(&self) -> Result<(), ApiError> {
         let Some(sh) = &self.shared else { return Ok(()) };
-        let done = request_commit(sh, &mut sh.lock());
+        let done = {
+            let mut q = sh.lock();
+            if q.dead {
+                return Err(unavailable());
+            }
+            request_commit(sh, &mut q)
+        };
         committed(done).await
     }
 }
@@ -184,12 +218,35 @@ fn request_commit(sh: &Shared, q: &mut Queue) -> oneshot::Receiver<Result<(), Se
 }
 
 async fn committed(done: oneshot::Receiver<Result<(), SecError>>) -> Result<(), ApiError> {
-    match done.await {
-        Ok(r) => r.map_err(|e| {
+    match tokio::time::timeout(COMMIT_TIMEOUT, done).await {
+        Ok(Ok(r)) => r.map_err(|e| {
             tracing::error!(code = e.code, "audit write failed");
             unavailable()
         }),
-        Err(_) => Err(ApiError::internal()),
+        // The writer is gone (it would have answered) or too slow: fail closed.
+        Ok(Err(_)) | Err(_) => {
+            tracing::error!("audit commit did not complete; answering 503");
+            Err(unavailable())
+        }
+    }
+}
+
+/// Marks the writer dead if its thread unwinds: waiters are answered, new entries refused.
+struct DeathWatch<'a>(&'a Shared);
+
+impl Drop for DeathWatch<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let sh = self.0;
+            sh.failed.store(true, Ordering::Release);
+            let waiters = {
+                let mut q = sh.lock();
+                q.dead = true;
+                std::mem::take(&mut q.waiters)
+            };
+            drop(waiters); // closed channels: their requests answer 503
+            tracing::error!("audit writer thread ended abnormally; audited routes answer 503");
+        }
     }
 }
 
@@ -203,6 +260,7 @@ impl Drop for AuditWriter {
 }
 
 fn run(security: &Security, sh: &Shared) {
+    let _watch = DeathWatch(sh);
     // The newest committed entry whose anchor write failed (retried before anything else).
     let mut anchor_due: Option<AuditEntry> = None;
     loop {
@@ -224,7 +282,10 @@ fn run(security: &Security, sh: &Shared) {
             q.urgent = false;
             (std::mem::take(&mut q.events), std::mem::take(&mut q.waiters), q.closed)
         };
-        let mut r = match security.append_audit_entries(&events) {
+        sh.busy_since_ms.store(sh.now_ms(), Ordering::Release);
+        let appended = security.append_audit_entries(&events);
+        sh.busy_since_ms.store(0, Ordering::Release);
+        let mut r = match appended {
             Ok(entries) => {
                 if let Some(last) = entries.last() {
                     anchor_due = Some(last.clone());
@@ -375,6 +436,28 @@ mod tests {
         let st = w.stats();
         assert_eq!((st.entries, st.queued, st.failing), (3, 0, false), "{st:?}");
         assert_eq!(sec.verify_audit().expect("verify").broken, None);
+    }
+
+    #[test]
+    fn a_stalled_commit_counts_as_failing_after_the_stall_limit() {
+        let d = tempfile::tempdir().unwrap();
+        let sec = security(d.path(), &d.path().join(audit::ANCHOR_FILE));
+        let w = AuditWriter::start(sec.clone(), false);
+        let r = rt();
+        r.block_on(w.append(ev(0), Durability::Commit)).expect("ok");
+        // Another process holds the database (a backup tool, a stuck disk): the commit waits.
+        let db = rusqlite::Connection::open(d.path().join("santei.db")).unwrap();
+        db.execute_batch("BEGIN EXCLUSIVE;").unwrap();
+        r.block_on(w.append(ev(1), Durability::Buffered)).expect("queued");
+        std::thread::sleep(STALL + Duration::from_millis(400));
+        assert!(w.stats().failing, "{:?}", w.stats());
+        let e = r.block_on(w.append(ev(2), Durability::Buffered)).expect_err("refused while stalled");
+        assert_eq!(e.status.as_u16(), 503);
+        db.execute_batch("COMMIT;").unwrap();
+        r.block_on(w.flush()).expect("unstalled");
+        r.block_on(w.append(ev(3), Durability::Commit)).expect("ok again");
+        assert_eq!(ids(&sec), vec!["0", "1", "3"]);
+        assert!(!w.stats().failing);
     }
 
     #[test]
