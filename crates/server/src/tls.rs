@@ -111,8 +111,10 @@ pub fn check_listen_policy(listen: SocketAddr, tls: bool, insecure_dev: bool) ->
     ))
 }
 
-/// Serve HTTPS on `listener` until `shutdown` resolves. Connections in progress are not waited
-/// for at shutdown beyond the current request's completion on that task.
+/// Serve HTTPS on `listener` until `shutdown` resolves, then stop accepting, let every open
+/// connection finish its request in flight (hyper's graceful shutdown: keep-alive connections
+/// close after it) and return once they are done (at most [`DRAIN`]) — so the caller's final
+/// audit flush comes after the last answered request.
 pub async fn serve_tls(
     listener: tokio::net::TcpListener,
     acceptor: TlsAcceptor,
@@ -120,10 +122,12 @@ pub async fn serve_tls(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = crate::app(state);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut conns = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
-            _ = &mut shutdown => return Ok(()),
+            _ = &mut shutdown => break,
             r = listener.accept() => match r {
                 Ok(x) => x,
                 Err(e) => {
@@ -135,13 +139,17 @@ pub async fn serve_tls(
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let router = router.clone();
-        tokio::spawn(async move {
-            let tls = match acceptor.accept(tcp).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::debug!(error = %e, "TLS handshake failed");
-                    return;
-                }
+        let mut stop = stop_rx.clone();
+        conns.spawn(async move {
+            let tls = tokio::select! {
+                r = acceptor.accept(tcp) => match r {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+                _ = stop.changed() => return,
             };
             // Verified by rustls against --tls-client-ca during the handshake (if presented).
             let client_cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| ClientCert(cert_sha256(c)));
@@ -153,12 +161,32 @@ pub async fn serve_tls(
                 let mut r = router.clone();
                 async move { tower_service::Service::call(&mut r, req.map(axum::body::Body::new)).await }
             });
-            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc).await {
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc);
+            tokio::pin!(conn);
+            let r = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = r {
                 tracing::debug!(error = %e, "connection error");
             }
         });
+        // Reap finished connections so the set stays small.
+        while conns.try_join_next().is_some() {}
     }
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await.is_err() {
+        tracing::warn!("connections still open after the drain period; closing them");
+        conns.abort_all();
+    }
+    Ok(())
 }
+
+/// Longest a stopping HTTPS server waits for open connections to finish.
+pub const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {

@@ -466,6 +466,41 @@ fn mutual_tls_binds_api_tokens_to_client_certificates() {
     assert!(t.starts_with("HTTP/1.1 200"), "{t}");
 }
 
+#[test]
+fn https_shutdown_waits_for_connections_but_closes_idle_ones() {
+    use std::io::Write;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+    let acceptor = santei_server::tls::TlsFiles { cert, key, ..Default::default() }.acceptor().unwrap();
+    let s = start(&Backend::Sqlite);
+    let listener = s.rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = s.rt.spawn(santei_server::tls::serve_tls(listener, acceptor, s.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    // A keep-alive client that answered one request and now sits idle on its connection.
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.add(ck.cert.der().clone()).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let cfg = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_root_certificates(roots).with_no_client_auth();
+    let conn = tokio_rustls::rustls::ClientConnection::new(Arc::new(cfg), rustls_pki_types::ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut tls = tokio_rustls::rustls::StreamOwned::new(conn, std::net::TcpStream::connect(addr).unwrap());
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut buf = [0u8; 512];
+    let n = std::io::Read::read(&mut tls, &mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Stop: the idle connection is closed gracefully and serve_tls returns (not after DRAIN).
+    let t0 = std::time::Instant::now();
+    stop.send(()).unwrap();
+    s.rt.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(10), server).await }).expect("returned").expect("task").expect("ok");
+    assert!(t0.elapsed() < std::time::Duration::from_secs(10));
+}
+
 /// 療担規則 第9条 (issue 7 item 10): a record still in its retention period cannot be deleted;
 /// the refusal is audited, and the record stays.
 #[test]
