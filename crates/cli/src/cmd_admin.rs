@@ -254,8 +254,10 @@ pub fn run(a: AdminArgs) -> R {
                     println!("API トークン(番号 {id})/ API token (id {id}):");
                     println!("  {}", tok.expose());
                     if let Some(c) = cert {
-                        let fp: String = c.iter().map(|b| format!("{b:02x}")).collect();
-                        println!("クライアント証明書 SHA-256 / bound to client certificate SHA-256: {fp}");
+                        println!(
+                            "クライアント証明書 SHA-256 / bound to client certificate SHA-256: {}",
+                            santei_security::util::hex(&c)
+                        );
                     }
                     println!("一度だけ表示されます。保存されるのはハッシュのみです / shown once; only its hash is stored.");
                     Ok(ExitCode::SUCCESS)

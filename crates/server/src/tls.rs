@@ -40,8 +40,7 @@ pub struct ClientCert(pub [u8; 32]);
 
 /// SHA-256 of a certificate's DER bytes: how santei names a client certificate.
 pub fn cert_sha256(der: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(der).into()
+    santei_security::util::sha256(der)
 }
 
 /// The fingerprint of the first certificate in a PEM file (`santei admin token create

@@ -201,14 +201,7 @@ pub struct NewTokenIn {
 /// 64 hex digits (colons allowed, as `openssl x509 -fingerprint -sha256` prints them).
 fn parse_fingerprint(s: &str) -> Option<[u8; 32]> {
     let hex: String = s.chars().filter(|c| *c != ':').collect();
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
+    santei_security::util::unhex(&hex)?.try_into().ok()
 }
 
 pub async fn create_token(State(app): State<AppState>, t: TenantCtx, Peer(src): Peer, ApiJson(r): ApiJson<NewTokenIn>) -> Result<Response, ApiError> {
@@ -226,7 +219,7 @@ pub async fn create_token(State(app): State<AppState>, t: TenantCtx, Peer(src): 
     let p = t.security()?.clone();
     let (name, ttl) = (r.name.clone(), r.ttl_secs);
     let (id, tok) = blocking(&app.security, move |s| s.create_api_token_bound(Some(&p), &p.tenant, &name, &scopes, ttl, cert, &src)).await?;
-    let fp = cert.map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let fp = cert.map(|c| santei_security::util::hex(&c));
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": r.name, "scopes": r.scopes, "client_cert_sha256": fp, "token": tok.expose() }))).into_response())
 }
 
