@@ -143,6 +143,7 @@ pub struct PostgresStore {
     /// A second connection for audit appends only (opened on first use, application name
     /// `…-audit`): a large group commit never makes logins and token checks wait behind it.
     audit_conn: Mutex<Option<Client>>,
+    audit_config: Config,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -158,6 +159,15 @@ fn bad_url() -> SecError {
         "PostgreSQL の接続先(postgres://…)を解釈できません",
         "cannot parse the PostgreSQL connection URL (postgres://…)",
     )
+}
+
+/// Open a connection, over TLS when the URL asked for it ([`super::pgtls`]).
+fn connect(config: &Config, tls: &Option<tokio_postgres_rustls::MakeRustlsConnect>) -> Result<Client> {
+    match tls {
+        Some(t) => config.connect(t.clone()),
+        None => config.connect(NoTls),
+    }
+    .map_err(|e| connect_error(&e))
 }
 
 fn connect_error(e: &postgres::Error) -> SecError {
@@ -190,13 +200,7 @@ impl PostgresStore {
         let target = super::pgtls::target(url)?;
         let mut config = Config::from_str(&target.url).map_err(|_| bad_url())?;
         let tls = target.tls;
-        let connect = |config: &Config| -> Result<Client> {
-            match &tls {
-                Some(t) => config.connect(t.clone()),
-                None => config.connect(NoTls),
-            }
-            .map_err(|e| connect_error(&e))
-        };
+        let connect = |config: &Config| connect(config, &tls);
         if let Some(s) = schema {
             if !valid_schema(s) {
                 return Err(SecError::invalid(
@@ -220,8 +224,12 @@ impl PostgresStore {
             config.application_name("santei-security");
         }
         let client = connect(&config)?;
+        let mut audit_config = config.clone();
+        let name = format!("{}-audit", config.get_application_name().unwrap_or("santei-security"));
+        audit_config.application_name(&name);
         let s = PostgresStore {
             config,
+            audit_config,
             tls,
             conn: Mutex::new(Some(client)),
             audit_conn: Mutex::new(None),
@@ -239,10 +247,7 @@ impl PostgresStore {
 
     /// [`Self::with`] on the audit connection.
     fn with_audit<R>(&self, f: impl FnOnce(&mut Client) -> Result<R>) -> Result<R> {
-        let mut config = self.config.clone();
-        let name = format!("{}-audit", self.config.get_application_name().unwrap_or("santei-security"));
-        config.application_name(&name);
-        self.with_slot(&self.audit_conn, &config, f)
+        self.with_slot(&self.audit_conn, &self.audit_config, f)
     }
 
     fn with_slot<R>(
@@ -254,13 +259,7 @@ impl PostgresStore {
         let mut g: MutexGuard<'_, Option<Client>> = slot.lock().unwrap_or_else(|p| p.into_inner());
         if g.as_ref().is_none_or(|c| c.is_closed()) {
             *g = None;
-            *g = Some(
-                match &self.tls {
-                    Some(t) => config.connect(t.clone()),
-                    None => config.connect(NoTls),
-                }
-                .map_err(|e| connect_error(&e))?,
-            );
+            *g = Some(connect(config, &self.tls)?);
         }
         let Some(c) = g.as_mut() else {
             return Err(SecError::internal(

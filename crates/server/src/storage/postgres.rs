@@ -47,27 +47,25 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
 /// [`santei_security::store::pgtls`], shared with the security store).
 async fn connect(url: &str) -> Result<Client, StoreError> {
     let target = santei_security::store::pgtls::target(url).map_err(|e| StoreError::Unavailable(e.message_en))?;
-    let fail = |e: tokio_postgres::Error| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"));
-    let client = match target.tls {
-        Some(tls) => {
-            let (client, conn) = tokio_postgres::connect(&target.url, tls).await.map_err(fail)?;
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::warn!(error = %e, "postgresql connection closed");
-                }
-            });
-            client
+    match target.tls {
+        Some(tls) => connect_with(&target.url, tls).await,
+        None => connect_with(&target.url, NoTls).await,
+    }
+    .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))
+}
+
+/// Connect and drive the connection on its own task.
+async fn connect_with<T>(url: &str, tls: T) -> Result<Client, tokio_postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, conn) = tokio_postgres::connect(url, tls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::warn!(error = %e, "postgresql connection closed");
         }
-        None => {
-            let (client, conn) = tokio_postgres::connect(&target.url, NoTls).await.map_err(fail)?;
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::warn!(error = %e, "postgresql connection closed");
-                }
-            });
-            client
-        }
-    };
+    });
     Ok(client)
 }
 
