@@ -346,6 +346,14 @@ mod tests {
         Arc::new(Security::new(store, Arc::new(TestClock::new(1_780_000_000)), cfg))
     }
 
+    /// A data directory, its security layer (SQLite, anchor beside it) and a writer.
+    fn setup() -> (tempfile::TempDir, Arc<Security>, AuditWriter) {
+        let d = tempfile::tempdir().unwrap();
+        let sec = security(d.path(), &d.path().join(audit::ANCHOR_FILE));
+        let w = AuditWriter::start(sec.clone(), false);
+        (d, sec, w)
+    }
+
     fn ev(i: usize) -> AuditEvent {
         AuditEvent::new("1311234567", "api:1", "calc.calculate", Outcome::Success).resource("calculation", &i.to_string())
     }
@@ -360,9 +368,7 @@ mod tests {
 
     #[test]
     fn buffered_entries_are_committed_in_order_by_flush_and_chain_verifies() {
-        let d = tempfile::tempdir().unwrap();
-        let sec = security(d.path(), &d.path().join(audit::ANCHOR_FILE));
-        let w = AuditWriter::start(sec.clone(), false);
+        let (_d, sec, w) = setup();
         rt().block_on(async {
             for i in 0..500 {
                 w.append(ev(i), Durability::Buffered).await.expect("queued");
@@ -377,9 +383,7 @@ mod tests {
 
     #[test]
     fn commit_entries_are_in_the_store_when_append_returns() {
-        let d = tempfile::tempdir().unwrap();
-        let sec = security(d.path(), &d.path().join(audit::ANCHOR_FILE));
-        let w = AuditWriter::start(sec.clone(), false);
+        let (_d, sec, w) = setup();
         let r = rt();
         for i in 0..5 {
             r.block_on(w.append(ev(i), Durability::Commit)).expect("committed");
@@ -393,9 +397,7 @@ mod tests {
 
     #[test]
     fn dropping_the_writer_commits_what_is_queued() {
-        let d = tempfile::tempdir().unwrap();
-        let sec = security(d.path(), &d.path().join(audit::ANCHOR_FILE));
-        let w = AuditWriter::start(sec.clone(), false);
+        let (_d, sec, w) = setup();
         rt().block_on(async {
             for i in 0..50 {
                 w.append(ev(i), Durability::Buffered).await.expect("queued");
@@ -413,9 +415,7 @@ mod tests {
 
     #[test]
     fn a_failing_store_fails_closed_keeps_entries_and_recovers_without_duplicates() {
-        let d = tempfile::tempdir().unwrap();
-        let sec = security(d.path(), &d.path().join(audit::ANCHOR_FILE));
-        let w = AuditWriter::start(sec.clone(), false);
+        let (d, sec, w) = setup();
         let r = rt();
         r.block_on(w.append(ev(0), Durability::Commit)).expect("ok");
         // Another connection makes every insert fail (as a full disk or a lock would).
@@ -440,9 +440,7 @@ mod tests {
 
     #[test]
     fn a_stalled_commit_counts_as_failing_after_the_stall_limit() {
-        let d = tempfile::tempdir().unwrap();
-        let sec = security(d.path(), &d.path().join(audit::ANCHOR_FILE));
-        let w = AuditWriter::start(sec.clone(), false);
+        let (d, sec, w) = setup();
         let r = rt();
         r.block_on(w.append(ev(0), Durability::Commit)).expect("ok");
         // Another process holds the database (a backup tool, a stuck disk): the commit waits.
